@@ -1,3 +1,12 @@
 export { SignetError, isSignetError } from './errors.ts';
 export { ROLE_ARC, ROLE_OIDS, ROLES, rolesOf, roleOf, requireRole, CertRoleError } from './roles.ts';
 export type { Role, RoleErrorCode } from './roles.ts';
+export { ProtocolError } from './protocol-error.ts';
+export type { ProtocolErrorCode } from './protocol-error.ts';
+export { Control, MAX_LINK_MESSAGE, LINK_CHUNK, SUBPROTOCOL } from './link/control.ts';
+export { WsDuplex } from './link/ws-duplex.ts';
+export { loadTlsMaterial, TLS_VERSION, TlsConfigError } from './tls/material.ts';
+export type { TlsPaths, TlsMaterial } from './tls/material.ts';
+export { checkPeer, PeerError } from './tls/peer.ts';
+export type { Peer, PeerErrorCode } from './tls/peer.ts';
+export { createLogger, REDACT_PATHS } from './logging.ts';

@@ -1,0 +1,207 @@
+import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { randomBytes } from 'node:crypto';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from 'pino';
+import { checkPeer, loadTlsMaterial, MAX_LINK_MESSAGE, SUBPROTOCOL, TLS_VERSION, type Peer, type Role } from '@signet/protocol';
+import type { BridgeConfig } from './config.ts';
+import { Pairing } from './pairing.ts';
+import { relay } from './relay.ts';
+
+interface ClientLink {
+  ws: WebSocket;
+  peer: Peer;
+  address: string;
+  since: number;
+  timer?: NodeJS.Timeout;
+}
+
+interface ServerLink {
+  ws: WebSocket;
+  peer: Peer;
+  address: string;
+  /** Removes the listeners that watch the link while it is idle. */
+  detach?: () => void;
+}
+
+export interface Bridge {
+  /** Starts both listeners; resolves with the ports actually bound. */
+  start(): Promise<{ clientPort: number; serverPort: number }>;
+  /** Stops listening and closes every link. */
+  close(): Promise<void>;
+  /** Counters for tests and, later, metrics. */
+  stats(): { idleServers: number; waitingClients: number; activeSessions: number };
+}
+
+/**
+ * Builds the bridge: two mutually authenticated TLS listeners (clients, server) carrying
+ * WebSockets, and the pairing of a waiting client with an idle server link. The bridge
+ * only accepts; it has no code path that opens a connection.
+ */
+export function createBridge(config: BridgeConfig, log: Logger): Bridge {
+  const tls = loadTlsMaterial(config.tls);
+  const pairing = new Pairing<ServerLink, ClientLink>();
+  let activeSessions = 0;
+
+  const tlsOptions = {
+    ...TLS_VERSION,
+    cert: tls.cert,
+    key: tls.key,
+    ca: tls.ca,
+    // Mutual TLS: a peer without a certificate from our CA never gets past the handshake.
+    requestCert: true,
+    rejectUnauthorized: true,
+    handshakeTimeout: config.limits.handshakeTimeoutMs,
+  };
+
+  const startSession = (client: ClientLink, server: ServerLink): void => {
+    if (client.timer) clearTimeout(client.timer);
+    const session = randomBytes(16).toString('hex');
+    const started = Date.now();
+    activeSessions++;
+    const paired = JSON.stringify({ type: 'paired', session });
+    client.ws.send(paired);
+    server.ws.send(paired);
+    relay(client.ws, server.ws, (stats, reason) => {
+      activeSessions--;
+      // One line per session; the bridge knows who connected, never what was said.
+      log.info(
+        {
+          event: 'session',
+          session,
+          user: client.peer.cn,
+          peer: client.address,
+          server: server.peer.cn,
+          bytesUp: stats.up,
+          bytesDown: stats.down,
+          waitMs: started - client.since,
+          durationMs: Date.now() - started,
+          outcome: reason,
+        },
+        'session ended',
+      );
+    });
+  };
+
+  const refuse = (ws: WebSocket, code: string, message: string): void => {
+    ws.send(JSON.stringify({ type: 'error', code, message }), () => ws.close(1008, code));
+  };
+
+  const onServerLink = (ws: WebSocket, peer: Peer, address: string): void => {
+    if (pairing.idleServers >= config.limits.maxServerLinks) {
+      log.warn({ event: 'server-link-refused', peer: address, reason: 'maxServerLinks' }, 'too many idle server links');
+      refuse(ws, 'BRIDGE_BUSY', 'too many idle server links (limits.maxServerLinks)');
+      return;
+    }
+    const link: ServerLink = { ws, peer, address };
+    const waiting = pairing.offerServer(link);
+    if (waiting) {
+      startSession(waiting, link);
+      return;
+    }
+    log.debug({ event: 'server-link', peer: address, server: peer.cn }, 'server link idle');
+    const onClose = (): void => {
+      pairing.removeServer(link);
+    };
+    // An idle server link has nothing to say; a message before pairing breaks the protocol.
+    const onMessage = (): void => {
+      if (pairing.removeServer(link)) refuse(ws, 'BRIDGE_PROTOCOL', 'server link spoke before it was paired');
+    };
+    ws.once('close', onClose);
+    ws.once('message', onMessage);
+    link.detach = () => {
+      ws.off('close', onClose);
+      ws.off('message', onMessage);
+    };
+  };
+
+  const onClientLink = (ws: WebSocket, peer: Peer, address: string): void => {
+    if (pairing.waitingClients >= config.limits.maxWaitingClients) {
+      log.warn({ event: 'client-refused', user: peer.cn, peer: address, reason: 'maxWaitingClients' }, 'bridge busy');
+      refuse(ws, 'BRIDGE_BUSY', 'the bridge has too many clients waiting; retry later');
+      return;
+    }
+    const link: ClientLink = { ws, peer, address, since: Date.now() };
+    const server = pairing.offerClient(link);
+    if (server) {
+      server.detach?.();
+      startSession(link, server);
+      return;
+    }
+    link.timer = setTimeout(() => {
+      if (!pairing.removeClient(link)) return;
+      log.warn({ event: 'client-timeout', user: peer.cn, peer: address }, 'no server link became free');
+      refuse(ws, 'BRIDGE_NO_SERVER', `no signing server connected within ${config.limits.pairTimeoutMs} ms`);
+    }, config.limits.pairTimeoutMs);
+    ws.once('close', () => {
+      if (link.timer) clearTimeout(link.timer);
+      pairing.removeClient(link);
+    });
+  };
+
+  const socketServers: WebSocketServer[] = [];
+
+  const listener = (role: Role, onLink: (ws: WebSocket, peer: Peer, address: string) => void): https.Server => {
+    const server = https.createServer(tlsOptions, (_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket only\n');
+    });
+    const wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: MAX_LINK_MESSAGE,
+      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    });
+    socketServers.push(wss);
+    server.on('secureConnection', (socket: TLSSocket) => socket.setKeepAlive(true, 15_000));
+    server.on('tlsClientError', (err, socket) => {
+      log.warn({ event: 'tls-refused', port: role, peer: socket.remoteAddress, reason: err.message }, 'TLS handshake failed');
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const tlsSocket = req.socket as TLSSocket;
+      const address = `${tlsSocket.remoteAddress ?? '?'}:${tlsSocket.remotePort ?? '?'}`;
+      let peer: Peer;
+      try {
+        // Role check: only clients on the client port, only the server on the server port.
+        peer = checkPeer(tlsSocket, role, `bridge ${role} port`);
+      } catch (err) {
+        log.warn({ event: 'peer-refused', port: role, peer: address, reason: (err as Error).message }, 'peer refused');
+        socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\n\r\n${(err as Error).message}\n`);
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => onLink(ws, peer, address));
+    });
+    return server;
+  };
+
+  const clientServer = listener('client', onClientLink);
+  const serverServer = listener('server', onServerLink);
+
+  const listen = (srv: https.Server, port: number): Promise<number> =>
+    new Promise((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(port, config.listen.host, () => resolve((srv.address() as AddressInfo).port));
+    });
+
+  return {
+    async start() {
+      const clientPort = await listen(clientServer, config.listen.clientPort);
+      const serverPort = await listen(serverServer, config.listen.serverPort);
+      return { clientPort, serverPort };
+    },
+    async close() {
+      for (const wss of socketServers) for (const ws of wss.clients) ws.terminate();
+      await Promise.all(
+        [clientServer, serverServer].map(
+          (srv) =>
+            new Promise<void>((resolve) => {
+              srv.close(() => resolve());
+              srv.closeAllConnections();
+            }),
+        ),
+      );
+    },
+    stats: () => ({ idleServers: pairing.idleServers, waitingClients: pairing.waitingClients, activeSessions }),
+  };
+}

@@ -1,0 +1,102 @@
+import { ProtocolError } from '../protocol-error.ts';
+
+/**
+ * Framing of the end-to-end stream (inside the inner TLS session).
+ *
+ *   u32 BE jsonLength | u32 BE binLength | json (UTF-8) | bin
+ *
+ * The JSON part carries the message; the binary part carries bulk bytes (an RPM main
+ * header, data to sign, a signature packet) without base64 inflation. Both lengths are
+ * checked against limits *before* any byte of the body is buffered, so a peer cannot make
+ * us allocate more than the limit.
+ */
+export const FRAME_PREFIX = 8;
+
+export interface FrameLimits {
+  /** Largest JSON part accepted, bytes. */
+  maxJson: number;
+  /** Largest binary part accepted, bytes. */
+  maxBin: number;
+}
+
+export const DEFAULT_FRAME_LIMITS: FrameLimits = {
+  maxJson: 64 * 1024,
+  maxBin: 32 * 1024 * 1024,
+};
+
+export interface Frame {
+  json: unknown;
+  bin: Buffer;
+}
+
+export function encodeFrame(message: unknown, bin: Buffer = Buffer.alloc(0)): Buffer[] {
+  const json = Buffer.from(JSON.stringify(message), 'utf8');
+  const prefix = Buffer.allocUnsafe(FRAME_PREFIX);
+  prefix.writeUInt32BE(json.length, 0);
+  prefix.writeUInt32BE(bin.length, 4);
+  return bin.length > 0 ? [prefix, json, bin] : [prefix, json];
+}
+
+/**
+ * Incremental decoder: push chunks as they arrive, take whole frames out.
+ * Pure: no stream, no socket; the caller owns the I/O.
+ */
+export class FrameDecoder {
+  readonly #limits: FrameLimits;
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+
+  constructor(limits: FrameLimits = DEFAULT_FRAME_LIMITS) {
+    this.#limits = limits;
+  }
+
+  /** Adds bytes and returns every frame now complete. Throws ProtocolError on bad input. */
+  push(chunk: Buffer): Frame[] {
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    const frames: Frame[] = [];
+    for (;;) {
+      const frame = this.#next();
+      if (frame === undefined) return frames;
+      frames.push(frame);
+    }
+  }
+
+  #next(): Frame | undefined {
+    if (this.#buffered < FRAME_PREFIX) return undefined;
+    const head = this.#peek(FRAME_PREFIX);
+    const jsonLength = head.readUInt32BE(0);
+    const binLength = head.readUInt32BE(4);
+    // Oversized frames are refused from their prefix: never buffer what we will not accept.
+    if (jsonLength > this.#limits.maxJson) {
+      throw new ProtocolError('FRAME_TOO_LARGE', `message of ${jsonLength} bytes exceeds the limit of ${this.#limits.maxJson}`);
+    }
+    if (binLength > this.#limits.maxBin) {
+      throw new ProtocolError('FRAME_TOO_LARGE', `attachment of ${binLength} bytes exceeds the limit of ${this.#limits.maxBin}`);
+    }
+    const total = FRAME_PREFIX + jsonLength + binLength;
+    if (this.#buffered < total) return undefined;
+    const all = this.#take(total);
+    let json: unknown;
+    try {
+      json = JSON.parse(all.subarray(FRAME_PREFIX, FRAME_PREFIX + jsonLength).toString('utf8'));
+    } catch (cause) {
+      throw new ProtocolError('FRAME_MALFORMED', 'message is not valid JSON', { cause });
+    }
+    return { json, bin: all.subarray(FRAME_PREFIX + jsonLength) };
+  }
+
+  #peek(n: number): Buffer {
+    const first = this.#chunks[0] as Buffer;
+    if (first.length >= n) return first.subarray(0, n);
+    return Buffer.concat(this.#chunks).subarray(0, n);
+  }
+
+  #take(n: number): Buffer {
+    const all = this.#chunks.length === 1 ? (this.#chunks[0] as Buffer) : Buffer.concat(this.#chunks);
+    const rest = all.subarray(n);
+    this.#chunks = rest.length > 0 ? [rest] : [];
+    this.#buffered = rest.length;
+    return all.subarray(0, n);
+  }
+}

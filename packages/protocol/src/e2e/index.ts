@@ -1,0 +1,8 @@
+/**
+ * The end-to-end protocol, spoken only inside the inner TLS session between client and
+ * server. Imported by client and server, never by the bridge.
+ */
+export { FRAME_PREFIX, DEFAULT_FRAME_LIMITS, encodeFrame, FrameDecoder } from './frame.ts';
+export type { Frame, FrameLimits } from './frame.ts';
+export { PROTOCOL_VERSION, KeyName, Passphrase, Request, KeyInfo, Results, WireError, Response } from './messages.ts';
+export type { Op, Result } from './messages.ts';
