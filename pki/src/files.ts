@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PkiError } from './errors.ts';
+
+/** Private keys: owner read/write only. */
+export const KEY_FILE_MODE = 0o600;
+export const CERT_FILE_MODE = 0o644;
+export const DIR_MODE = 0o700;
+
+function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+export function exists(file: string): boolean {
+  try {
+    fs.lstatSync(file);
+    return true;
+  } catch (err) {
+    if (errno(err) === 'ENOENT') return false;
+    throw new PkiError('PKI_IO', `cannot inspect ${file}: ${errno(err) ?? 'error'}`, { cause: err });
+  }
+}
+
+export function makeDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  } catch (err) {
+    throw new PkiError('PKI_IO', `cannot create directory ${dir}: ${errno(err) ?? 'error'}`, { cause: err });
+  }
+}
+
+/** Reads a text file of at most `maxBytes`; undefined when it does not exist. */
+export function readText(file: string, maxBytes: number): string | undefined {
+  let data: Buffer;
+  try {
+    const size = fs.statSync(file).size;
+    if (size > maxBytes) {
+      throw new PkiError('PKI_IO', `${file} is larger than ${maxBytes} bytes`);
+    }
+    data = fs.readFileSync(file);
+  } catch (err) {
+    if (err instanceof PkiError) throw err;
+    if (errno(err) === 'ENOENT') return undefined;
+    throw new PkiError('PKI_IO', `cannot read ${file}: ${errno(err) ?? 'error'}`, { cause: err });
+  }
+  return data.toString('utf8');
+}
+
+/**
+ * Creates `file` exclusively (O_EXCL) with `mode`, so an existing key is never silently
+ * overwritten and a planted symlink is not followed. With `replace`, the old file is
+ * unlinked first and the new one still created exclusively with the right mode.
+ */
+export function writeNew(file: string, data: string, mode: number, replace = false): void {
+  try {
+    if (replace) fs.rmSync(file, { force: true });
+    fs.writeFileSync(file, data, { flag: 'wx', mode });
+    // The umask may have cleared bits of `mode`; never widened it, but make it exact.
+    fs.chmodSync(file, mode);
+  } catch (err) {
+    if (errno(err) === 'EEXIST') {
+      throw new PkiError('PKI_EXISTS', `${file} already exists; pass --force to replace it`, { cause: err });
+    }
+    throw new PkiError('PKI_IO', `cannot write ${file}: ${errno(err) ?? 'error'}`, { cause: err });
+  }
+}
+
+/** Replaces `file` atomically: a reader sees the old or the new content, never half. */
+export function writeAtomic(file: string, data: string, mode = CERT_FILE_MODE): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    fs.writeFileSync(tmp, data, { flag: 'wx', mode });
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw new PkiError('PKI_IO', `cannot write ${file}: ${errno(err) ?? 'error'}`, { cause: err });
+  }
+}
