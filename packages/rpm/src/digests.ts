@@ -1,0 +1,114 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { RpmError } from './errors.ts';
+import { getBin, getInt32, getInt64Array, getString } from './header/read.ts';
+import { hashName, packageInfo } from './info.ts';
+import type { PackageLayout } from './locate.ts';
+import { SIGTAG } from './tags.ts';
+
+/** Which digests were present and matched. A digest absent from the package is `false`. */
+export interface DigestReport {
+  /** SHA256HEADER (273) over `[M, E)`. */
+  readonly headerSha256: boolean;
+  /** SHA1HEADER (269) over `[M, E)`. */
+  readonly headerSha1: boolean;
+  /** PAYLOADDIGEST (5092) over `[E, EOF)`. */
+  readonly payloadDigest: boolean;
+  /** MD5 (1004) over `[M, EOF)`. */
+  readonly md5: boolean;
+  /** SIZE (1000) or LONGSIZE (270): length of `[M, EOF)`. */
+  readonly size: boolean;
+}
+
+function sameHex(actual: string, expected: string): boolean {
+  const a = Buffer.from(actual, 'utf8');
+  const b = Buffer.from(expected.toLowerCase(), 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Checks SHA256HEADER and SHA1HEADER of the signature header against the main header
+ * bytes. Throws RPM_HEADER_DIGEST_MISMATCH on a mismatch; returns which were present.
+ */
+export function checkHeaderDigests(layout: PackageLayout): { headerSha256: boolean; headerSha1: boolean } {
+  const sig = layout.signatureHeader;
+  const main = layout.mainHeader.bytes;
+  const checks: Array<[number, string, string]> = [
+    [SIGTAG.SHA256, 'sha256', 'SHA256'],
+    [SIGTAG.SHA1, 'sha1', 'SHA1'],
+  ];
+  const present: Record<string, boolean> = {};
+  for (const [tag, algorithm, label] of checks) {
+    const expected = getString(sig, tag);
+    present[algorithm] = expected !== undefined;
+    if (expected === undefined) continue;
+    // Threat: a main header altered after the package was built (or a swapped header).
+    if (!sameHex(createHash(algorithm).update(main).digest('hex'), expected)) {
+      throw new RpmError('RPM_HEADER_DIGEST_MISMATCH', `header ${label} digest mismatch: the main header was altered`);
+    }
+  }
+  return { headerSha256: present['sha256'] === true, headerSha1: present['sha1'] === true };
+}
+
+/**
+ * Streaming check of everything after the headers. Feed `[E, EOF)` in order through
+ * `update`, then call `finish`. Constant memory; no I/O of its own.
+ */
+export class PayloadVerifier {
+  readonly #layout: PackageLayout;
+  readonly #payloadHash: Hash | undefined;
+  readonly #payloadExpected: string | undefined;
+  readonly #md5: Hash | undefined;
+  readonly #md5Expected: Buffer | undefined;
+  readonly #sizeExpected: bigint | undefined;
+  #payloadBytes = 0n;
+
+  constructor(layout: PackageLayout) {
+    this.#layout = layout;
+    const info = packageInfo(layout.mainHeader);
+    if (info.payloadDigest !== undefined) {
+      this.#payloadHash = createHash(hashName(info.payloadDigest.algorithm));
+      this.#payloadExpected = info.payloadDigest.hex;
+    }
+    const sig = layout.signatureHeader;
+    this.#md5Expected = getBin(sig, SIGTAG.MD5);
+    if (this.#md5Expected !== undefined) {
+      this.#md5 = createHash('md5').update(layout.mainHeader.bytes);
+    }
+    const longSize = getInt64Array(sig, SIGTAG.LONGSIZE)?.[0];
+    const size = getInt32(sig, SIGTAG.SIZE);
+    this.#sizeExpected = longSize ?? (size === undefined ? undefined : BigInt(size));
+  }
+
+  update(chunk: Buffer): void {
+    this.#payloadHash?.update(chunk);
+    this.#md5?.update(chunk);
+    this.#payloadBytes += BigInt(chunk.length);
+  }
+
+  /** Throws RPM_PAYLOAD_DIGEST_MISMATCH / RPM_MD5_MISMATCH / RPM_SIZE_MISMATCH, in that order. */
+  finish(): Omit<DigestReport, 'headerSha256' | 'headerSha1'> {
+    // Threat: a payload swapped or damaged under a valid header signature; only the party
+    // holding the file can notice, since the signer sees the header alone.
+    if (this.#payloadHash !== undefined && this.#payloadExpected !== undefined) {
+      if (!sameHex(this.#payloadHash.digest('hex'), this.#payloadExpected)) {
+        throw new RpmError('RPM_PAYLOAD_DIGEST_MISMATCH', 'payload digest mismatch: the payload is damaged or was replaced');
+      }
+    }
+    if (this.#md5 !== undefined && this.#md5Expected !== undefined) {
+      const actual = this.#md5.digest();
+      if (actual.length !== this.#md5Expected.length || !timingSafeEqual(actual, this.#md5Expected)) {
+        throw new RpmError('RPM_MD5_MISMATCH', 'MD5 digest of header+payload mismatch: the package is damaged');
+      }
+    }
+    const total = BigInt(this.#layout.mainHeader.bytes.length) + this.#payloadBytes;
+    if (this.#sizeExpected !== undefined && this.#sizeExpected !== total) {
+      throw new RpmError('RPM_SIZE_MISMATCH', `header+payload is ${total} bytes, the signature header says ${this.#sizeExpected}`);
+    }
+    return {
+      payloadDigest: this.#payloadHash !== undefined,
+      md5: this.#md5 !== undefined,
+      size: this.#sizeExpected !== undefined,
+    };
+  }
+}

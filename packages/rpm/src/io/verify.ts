@@ -1,0 +1,38 @@
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { checkHeaderDigests, PayloadVerifier } from '../digests.ts';
+import type { DigestReport } from '../digests.ts';
+import type { PackageLayout } from '../locate.ts';
+import { assertUnchanged, withFile } from './files.ts';
+
+const CHUNK = 1024 * 1024;
+
+/**
+ * Checks every digest the package carries: SHA256HEADER/SHA1HEADER against the main
+ * header, then streams `[E, EOF)` once (constant memory) through PAYLOADDIGEST, MD5 over
+ * `[M, EOF)` and SIZE. First confirms the file's head is still the one in `layout`.
+ * Throws RPM_HEADER_DIGEST_MISMATCH, RPM_PAYLOAD_DIGEST_MISMATCH, RPM_MD5_MISMATCH,
+ * RPM_SIZE_MISMATCH or RPM_CHANGED.
+ */
+export async function verifyPackageDigests(file: string, layout: PackageLayout): Promise<DigestReport> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(file, 'r');
+    await assertUnchanged(fh, layout);
+    const header = checkHeaderDigests(layout);
+    const verifier = new PayloadVerifier(layout);
+    const buf = Buffer.alloc(CHUNK);
+    let position = layout.mainEnd;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, CHUNK, position);
+      if (bytesRead === 0) break;
+      verifier.update(buf.subarray(0, bytesRead));
+      position += bytesRead;
+    }
+    return { ...header, ...verifier.finish() };
+  } catch (err) {
+    throw withFile(file, err);
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
