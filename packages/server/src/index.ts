@@ -1,1 +1,10 @@
-export {};
+export { createSigningServer } from './server.ts';
+export type { SigningServer } from './server.ts';
+export { ServerConfig, parseServerConfig, loadServerConfig } from './config.ts';
+export { ServerError } from './errors.ts';
+export type { ServerErrorCode } from './errors.ts';
+export type { Backend, UnlockedKey, SignatureAudit } from './backend.ts';
+export { keyStoreBackend } from './keystore-backend.ts';
+export { createHandler } from './handler.ts';
+export type { Handler, HandlerLimits } from './handler.ts';
+export { backoffDelay } from './backoff.ts';

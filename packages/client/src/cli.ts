@@ -1,0 +1,147 @@
+import { parseArgs } from 'node:util';
+import os from 'node:os';
+import path from 'node:path';
+import { isSignetError } from '@signet/protocol';
+import { loadClientConfig, type ClientConfig } from './config.ts';
+import { ClientError } from './errors.ts';
+import { readPassphrase } from './passphrase.ts';
+import { withSession, unlockKey } from './session.ts';
+import { whoami, ping, listKeys, getPublicKey, formatKeys } from './commands/info.ts';
+import { signData } from './commands/sign-data.ts';
+import { signRpms } from './commands/sign-rpm.ts';
+import { writeFileAtomic } from './atomic-write.ts';
+
+export const USAGE = `usage: signet [--config FILE] COMMAND [options]
+
+commands:
+  sign-rpm --key NAME (-o DIR | --in-place) [--passphrase-file F] [--jobs N] FILE...
+  sign-data --key NAME [--armor] -o OUT [--passphrase-file F] FILE
+  get-public-key NAME [-o FILE]
+  list-keys [--json]
+  whoami
+  ping
+
+The config file defaults to $SIGNET_CONFIG, else ~/.config/signet/client.json.
+Exit status: 0 success, 1 failure (each failure listed), 2 usage or configuration error.
+`;
+
+export interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+const OPTIONS = {
+  config: { type: 'string' },
+  key: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  'in-place': { type: 'boolean' },
+  'passphrase-file': { type: 'string' },
+  armor: { type: 'boolean' },
+  json: { type: 'boolean' },
+  jobs: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Runs one `signet` invocation; returns the exit status. */
+export async function runCli(argv: string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    io.stderr.write(`signet: USAGE: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values: v, positionals } = parsed;
+  const [command, ...args] = positionals;
+  if (v.help || command === undefined || command === 'help') {
+    (command === undefined && !v.help ? io.stderr : io.stdout).write(USAGE);
+    return command === undefined && !v.help ? 2 : 0;
+  }
+  try {
+    const config = loadClientConfig(v.config ?? io.env['SIGNET_CONFIG'] ?? path.join(os.homedir(), '.config', 'signet', 'client.json'));
+    return await dispatch(command, args, v, config, io);
+  } catch (err) {
+    const code = isSignetError(err) ? err.code : 'INTERNAL';
+    io.stderr.write(`signet: ${code}: ${(err as Error).message}\n`);
+    return code === 'USAGE' || code === 'CONFIG_INVALID' ? 2 : 1;
+  }
+}
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+async function dispatch(command: string, args: string[], v: Values, config: ClientConfig, io: Io): Promise<number> {
+  const need = (cond: unknown, what: string): void => {
+    if (!cond) throw new ClientError('USAGE', `${command}: ${what}`);
+  };
+  switch (command) {
+    case 'whoami':
+      need(args.length === 0, 'takes no arguments');
+      io.stdout.write(`${await withSession(config, whoami)}\n`);
+      return 0;
+    case 'ping': {
+      need(args.length === 0, 'takes no arguments');
+      const r = await withSession(config, ping);
+      io.stdout.write(v.json ? `${JSON.stringify(r)}\n` : `${r.server}: round trip ${r.rttMs.toFixed(1)} ms\n`);
+      return 0;
+    }
+    case 'list-keys': {
+      need(args.length === 0, 'takes no arguments');
+      const keys = await withSession(config, listKeys);
+      io.stdout.write(v.json ? `${JSON.stringify(keys)}\n` : formatKeys(keys));
+      return 0;
+    }
+    case 'get-public-key': {
+      need(args.length === 1, 'needs exactly one key name');
+      const armored = await withSession(config, (rpc) => getPublicKey(rpc, args[0] as string));
+      if (v.output) writeFileAtomic(v.output, armored);
+      else io.stdout.write(armored);
+      return 0;
+    }
+    case 'sign-data': {
+      need(v.key, '--key NAME is required');
+      need(v.output, '-o OUT is required');
+      need(args.length === 1, 'needs exactly one input file');
+      const passphrase = await readPassphrase(v['passphrase-file'], `access passphrase for key ${v.key}: `);
+      await withSession(config, async (rpc) => {
+        const key = await unlockKey(rpc, v.key as string, passphrase);
+        await signData(rpc, key, { input: args[0] as string, output: v.output as string, armor: v.armor === true, maxDataBytes: config.limits.maxDataBytes });
+      });
+      io.stdout.write(`signed ${args[0]} -> ${v.output}\n`);
+      return 0;
+    }
+    case 'sign-rpm': {
+      need(v.key, '--key NAME is required');
+      need(args.length > 0, 'needs at least one package');
+      need(Boolean(v.output) !== Boolean(v['in-place']), 'give exactly one of -o DIR and --in-place');
+      const jobs = v.jobs === undefined ? config.limits.inFlight : Number(v.jobs);
+      need(Number.isInteger(jobs) && jobs >= 1 && jobs <= 1024, '--jobs must be 1..1024');
+      const passphrase = await readPassphrase(v['passphrase-file'], `access passphrase for key ${v.key}: `);
+      const results = await withSession(config, async (rpc) => {
+        const key = await unlockKey(rpc, v.key as string, passphrase);
+        return signRpms(rpc, key, {
+          files: args,
+          outDir: v.output,
+          inPlace: v['in-place'] === true,
+          jobs,
+          maxHeaderBytes: config.limits.maxHeaderBytes,
+        });
+      });
+      let failed = 0;
+      for (const r of results) {
+        if (r.ok) {
+          if (v.json) io.stdout.write(`${JSON.stringify(r)}\n`);
+          else io.stdout.write(`signed ${r.file} -> ${r.output} (key ${r.keyId})\n`);
+        } else {
+          failed++;
+          if (v.json) io.stdout.write(`${JSON.stringify(r)}\n`);
+          io.stderr.write(`signet: ${r.file}: ${r.code}: ${r.message}\n`);
+        }
+      }
+      if (failed > 0) io.stderr.write(`signet: ${failed} of ${results.length} packages failed\n`);
+      return failed > 0 ? 1 : 0;
+    }
+    default:
+      throw new ClientError('USAGE', `unknown command '${command}'`);
+  }
+}

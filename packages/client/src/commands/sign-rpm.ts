@@ -1,0 +1,82 @@
+import path from 'node:path';
+import { realpathSync, existsSync } from 'node:fs';
+import { isSignetError } from '@signet/protocol';
+import { readPackageHead, verifyPackageDigests, packageInfo, requireHeaderOnlySignable, bytesToSign, buildSignatureHeader, writeSignedPackage } from '@signet/rpm';
+import type { RpcClient } from '../rpc-client.ts';
+import { ClientError } from '../errors.ts';
+import { verifyDetachedSignature } from '../openpgp/verify.ts';
+import { inspectSignaturePacket } from '../openpgp/inspect.ts';
+import type { SigningKey } from '../session.ts';
+
+export interface SignRpmOptions {
+  files: string[];
+  /** Write signed copies here (same base name); or, with inPlace, replace each file. */
+  outDir: string | undefined;
+  inPlace: boolean;
+  /** Packages in flight at once. */
+  jobs: number;
+  maxHeaderBytes: number;
+}
+
+export type SignRpmResult =
+  | { ok: true; file: string; output: string; nevra: string; keyId: string; method: string }
+  | { ok: false; file: string; code: string; message: string };
+
+/**
+ * `signet sign-rpm`: for each package, check its own digests (a damaged package is
+ * refused, not signed), send only its main header, verify the returned signature, then
+ * write it into the package — patched in place when the reserved space suffices, else
+ * rewritten to a temp file and renamed. On any failure the input is untouched and no
+ * output appears. Packages are pipelined: `jobs` requests in flight over one session.
+ */
+export async function signRpms(rpc: RpcClient, key: SigningKey, opts: SignRpmOptions): Promise<SignRpmResult[]> {
+  const targets = planOutputs(opts);
+  const results: SignRpmResult[] = new Array(opts.files.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < opts.files.length; i = next++) {
+      const file = opts.files[i] as string;
+      try {
+        results[i] = await signOne(rpc, key, file, targets[i] as string | undefined, opts.maxHeaderBytes);
+      } catch (err) {
+        results[i] = { ok: false, file, code: isSignetError(err) ? err.code : 'INTERNAL', message: (err as Error).message };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.jobs, opts.files.length) }, worker));
+  return results;
+}
+
+async function signOne(rpc: RpcClient, key: SigningKey, file: string, dest: string | undefined, maxHeaderBytes: number): Promise<SignRpmResult> {
+  const { layout } = await readPackageHead(file, { mainMaxBytes: maxHeaderBytes });
+  const info = packageInfo(layout.mainHeader);
+  // Packages without a payload digest (rpm < 4.14) need a v3 signature over the payload.
+  requireHeaderOnlySignable(info);
+  // The holder of the file is the only party who can see a damaged payload: check it now.
+  await verifyPackageDigests(file, layout);
+  const header = bytesToSign(layout);
+  const { bin: packet } = await rpc.call('sign-rpm-header', { key: key.info.name }, header);
+  await verifyDetachedSignature(packet, header, key.publicKey, key.info.keyId);
+  const { pubkeyAlgorithm } = inspectSignaturePacket(packet);
+  const built = buildSignatureHeader(layout.signatureHeader, packet, pubkeyAlgorithm);
+  const written = await writeSignedPackage({ src: file, dest, layout, newSignatureRegion: built.region, sameSize: built.sameSize });
+  return { ok: true, file, output: written.path, nevra: info.nevra, keyId: key.info.keyId, method: written.method };
+}
+
+/** Output path per input (undefined = in place). Refuses outputs that collide. */
+function planOutputs(opts: SignRpmOptions): (string | undefined)[] {
+  if (opts.inPlace) return opts.files.map(() => undefined);
+  const outDir = opts.outDir as string;
+  if (!existsSync(outDir)) throw new ClientError('USAGE', `output directory ${outDir} does not exist`);
+  const seen = new Map<string, string>();
+  return opts.files.map((file) => {
+    const dest = path.join(outDir, path.basename(file));
+    const prior = seen.get(dest);
+    if (prior !== undefined) throw new ClientError('OUTPUT_CONFLICT', `${file} and ${prior} would both be written to ${dest}`);
+    seen.set(dest, file);
+    if (existsSync(dest) && existsSync(file) && realpathSync(dest) === realpathSync(file)) {
+      throw new ClientError('OUTPUT_CONFLICT', `${dest} is the input itself; use --in-place to sign in place`);
+    }
+    return dest;
+  });
+}

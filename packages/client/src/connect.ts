@@ -1,0 +1,114 @@
+import tls from 'node:tls';
+import type { IncomingMessage } from 'node:http';
+import WebSocket from 'ws';
+import { checkPeer, loadTlsMaterial, MAX_LINK_MESSAGE, SUBPROTOCOL, TLS_VERSION, WsDuplex, isSignetError } from '@signet/protocol';
+import type { ClientConfig } from './config.ts';
+import { ClientError } from './errors.ts';
+import { RpcClient } from './rpc-client.ts';
+
+/**
+ * Opens a session with the signing server:
+ *  1. mutual TLS 1.3 + WebSocket to the bridge's client port, bridge name and role checked;
+ *  2. wait for the bridge to pair us with a server link;
+ *  3. inner TLS 1.3 to the server through the relay, the server's name pinned
+ *     (config.serverName) and its server role checked, our certificate naming the user.
+ * Everything after step 3 is unreadable and unforgeable for the bridge.
+ */
+export async function openSession(config: ClientConfig): Promise<RpcClient> {
+  const material = loadTlsMaterial(config.tls);
+  const ws = await dialBridge(config, material);
+  try {
+    const duplex = await waitForPairing(ws, config.limits.sessionTimeoutMs);
+    const socket = await innerHandshake(duplex, config, material);
+    return new RpcClient(socket, { requestTimeoutMs: config.limits.requestTimeoutMs, maxBin: config.limits.maxHeaderBytes });
+  } catch (err) {
+    ws.terminate();
+    throw err;
+  }
+}
+
+function dialBridge(config: ClientConfig, material: ReturnType<typeof loadTlsMaterial>): Promise<WebSocket> {
+  const host = config.bridge.host.includes(':') ? `[${config.bridge.host}]` : config.bridge.host;
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`wss://${host}:${config.bridge.port}/`, SUBPROTOCOL, {
+      ...TLS_VERSION,
+      cert: material.cert,
+      key: material.key,
+      ca: material.ca,
+      // ws checks the certificate against the host (DNS name or IP) unless a name is set.
+      ...(config.bridge.servername ? { servername: config.bridge.servername } : {}),
+      rejectUnauthorized: true,
+      maxPayload: MAX_LINK_MESSAGE,
+      perMessageDeflate: false,
+      handshakeTimeout: config.limits.connectTimeoutMs,
+    } as WebSocket.ClientOptions);
+    ws.once('upgrade', (res: IncomingMessage) => {
+      try {
+        // Something that is not our bridge (wrong role) gets nothing from us.
+        checkPeer(res.socket as unknown as tls.TLSSocket, 'bridge', 'bridge');
+      } catch (err) {
+        ws.terminate();
+        reject(new ClientError('CONNECT_FAILED', (err as Error).message, { cause: err }));
+      }
+    });
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => {
+      ws.terminate();
+      reject(new ClientError('BRIDGE_REFUSED', `bridge refused the connection: HTTP ${res.statusCode ?? '?'} (is this certificate a client certificate?)`));
+    });
+    ws.once('error', (err) =>
+      reject(new ClientError('CONNECT_FAILED', `cannot connect to bridge ${config.bridge.host}:${config.bridge.port}: ${err.message}`, { cause: err })),
+    );
+  });
+}
+
+function waitForPairing(ws: WebSocket, timeoutMs: number): Promise<WsDuplex> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new ClientError('TIMEOUT', `no signing server became available within ${timeoutMs} ms`)), timeoutMs);
+    const duplex: WsDuplex = new WsDuplex(ws, (msg) => {
+      clearTimeout(timer);
+      if (msg.type === 'paired') resolve(duplex);
+      else reject(new ClientError('BRIDGE_REFUSED', `bridge: ${msg.code}: ${msg.message}`));
+    });
+    duplex.once('close', () => {
+      clearTimeout(timer);
+      reject(new ClientError('CONNECT_FAILED', 'the bridge closed the link before pairing'));
+    });
+    duplex.on('error', () => undefined);
+  });
+}
+
+function innerHandshake(duplex: WsDuplex, config: ClientConfig, material: ReturnType<typeof loadTlsMaterial>): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({
+      ...TLS_VERSION,
+      socket: duplex,
+      // The server's name is pinned: the peer must hold a certificate from our CA naming
+      // config.serverName, so the bridge cannot stand in for the server.
+      servername: config.serverName,
+      cert: material.cert,
+      key: material.key,
+      ca: material.ca,
+      rejectUnauthorized: true,
+    });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new ClientError('TIMEOUT', `end-to-end handshake with the server did not finish within ${config.limits.sessionTimeoutMs} ms`));
+    }, config.limits.sessionTimeoutMs);
+    socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      try {
+        checkPeer(socket, 'server', 'signing server');
+        resolve(socket);
+      } catch (err) {
+        socket.destroy();
+        reject(new ClientError('SERVER_IDENTITY', (err as Error).message, { cause: err }));
+      }
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      const code = isSignetError(err) ? 'SERVER_IDENTITY' : /certificate|altname|Hostname/i.test(err.message) ? 'SERVER_IDENTITY' : 'CONNECT_FAILED';
+      reject(new ClientError(code, `end-to-end session with '${config.serverName}' failed: ${err.message}`, { cause: err }));
+    });
+  });
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+/** signet: the signing client. See `signet --help`. */
+import { runCli } from './cli.ts';
+
+runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`signet: INTERNAL: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,82 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { PROTOCOL_VERSION, type Request, type Result, type Op } from '@signet/protocol/e2e';
+import type { Backend, UnlockedKey } from './backend.ts';
+import { ServerError } from './errors.ts';
+import { describeRpmHeader } from './rpm-subject.ts';
+
+export type Handler = (req: Request, bin: Buffer) => Promise<{ result: Result<Op>; bin?: Buffer }>;
+
+export interface HandlerLimits {
+  maxHeaderBytes: number;
+  maxDataBytes: number;
+}
+
+/**
+ * The request handler of one client session. The user is the common name of the inner
+ * TLS client certificate, fixed for the session; unlocked keys live in this closure only
+ * and are gone when the session ends.
+ */
+export function createHandler(user: string, backend: Backend, limits: HandlerLimits): Handler {
+  const unlocked = new Map<string, UnlockedKey>();
+
+  const keyFor = (name: string): UnlockedKey => {
+    const key = unlocked.get(name);
+    if (!key) throw new ServerError('KEY_LOCKED', `key '${name}' is not unlocked in this session; send unlock first`);
+    return key;
+  };
+
+  const signAndRecord = async (key: UnlockedKey, data: Buffer, kind: 'rpm-header' | 'data', subject: string): Promise<Buffer> => {
+    const packet = await key.sign(data);
+    // No signature without its audit record: the row is durable before the packet leaves.
+    backend.recordSignature({
+      user,
+      keyFingerprint: key.info.fingerprint,
+      kind,
+      subject,
+      sha256: createHash('sha256').update(data).digest('hex'),
+      requestId: randomUUID(),
+    });
+    return packet;
+  };
+
+  return async (req, bin) => {
+    switch (req.op) {
+      case 'hello':
+        return { result: { version: PROTOCOL_VERSION, server: backend.serverName } };
+      case 'ping':
+        return { result: { time: new Date().toISOString() } };
+      case 'whoami':
+        return { result: { user } };
+      case 'list-keys':
+        return { result: { keys: backend.listKeys() } };
+      case 'get-public-key': {
+        const { info, armored } = backend.publicKey(req.key);
+        return { result: { key: info, armored } };
+      }
+      case 'unlock': {
+        const key = await backend.unlock(req.key, user, req.passphrase);
+        unlocked.set(req.key, key);
+        return { result: { key: key.info } };
+      }
+      case 'sign-rpm-header': {
+        const key = keyFor(req.key);
+        if (bin.length > limits.maxHeaderBytes) {
+          throw new ServerError('REQUEST_TOO_LARGE', `header of ${bin.length} bytes exceeds limits.maxHeaderBytes (${limits.maxHeaderBytes})`);
+        }
+        // Only RPM main headers are signed as packages: the server parses what it signs,
+        // so a client cannot pass off arbitrary data as a package, and the audit names it.
+        const subject = describeRpmHeader(bin, limits.maxHeaderBytes);
+        const packet = await signAndRecord(key, bin, 'rpm-header', subject);
+        return { result: { keyId: key.info.keyId, subject }, bin: packet };
+      }
+      case 'sign-data': {
+        const key = keyFor(req.key);
+        if (bin.length > limits.maxDataBytes) {
+          throw new ServerError('REQUEST_TOO_LARGE', `data of ${bin.length} bytes exceeds limits.maxDataBytes (${limits.maxDataBytes})`);
+        }
+        const packet = await signAndRecord(key, bin, 'data', `data:${bin.length} bytes`);
+        return { result: { keyId: key.info.keyId }, bin: packet };
+      }
+    }
+  };
+}

@@ -1,0 +1,11 @@
+export { KeyStore, KEY_PASSPHRASE_BYTES } from './keystore.ts';
+export type { KeyStoreOptions, KeyInfo, UserInfo, GrantOptions, GenerateOptions } from './keystore.ts';
+export { KeyStoreError, KEYSTORE_ERROR_CODES } from './errors.ts';
+export type { KeyStoreErrorCode } from './errors.ts';
+export type { AuditEntry, AuditRecord } from './audit.ts';
+export { KEY_TYPES, MAX_ARMORED_KEY_BYTES } from './openpgp-keys.ts';
+export type { KeyType, KeyDescription } from './openpgp-keys.ts';
+export { ARGON2_PRESETS, ARGON2_BOUNDS } from './wrap.ts';
+export type { Argon2Level, Argon2Params } from './wrap.ts';
+export { USER_NAME_PATTERN, KEY_NAME_PATTERN, MAX_PASSPHRASE_BYTES, MIN_NEW_PASSPHRASE_CHARS } from './names.ts';
+export { DB_FILE, SCHEMA_VERSION } from './schema.ts';

@@ -1,0 +1,96 @@
+import type { Logger } from 'pino';
+import type WebSocket from 'ws';
+import { WsDuplex } from '@signet/protocol';
+import { backoffDelay } from './backoff.ts';
+
+export interface LinkPoolOptions {
+  size: number;
+  dial: () => Promise<WebSocket>;
+  /** Called when the bridge couples a link with a client; the link then belongs to the session. */
+  onPaired: (duplex: WsDuplex, session: string) => void;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  log: Logger;
+}
+
+/**
+ * Keeps `size` idle links open to the bridge, each waiting to serve one client session.
+ * When a link is paired it is handed over and its slot dials a fresh one at once, so
+ * sessions never wait for a dial. A failed dial, or an idle link that dies, is redialled
+ * with capped exponential backoff and jitter.
+ */
+export class LinkPool {
+  readonly #opts: LinkPoolOptions;
+  readonly #idle = new Set<WebSocket>();
+  #stopped = false;
+  #timers = new Set<NodeJS.Timeout>();
+
+  constructor(opts: LinkPoolOptions) {
+    this.#opts = opts;
+  }
+
+  start(): void {
+    for (let slot = 0; slot < this.#opts.size; slot++) void this.#run(slot, 0);
+  }
+
+  /** Number of links currently open and waiting for a client. */
+  get idle(): number {
+    return this.#idle.size;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const t of this.#timers) clearTimeout(t);
+    for (const ws of this.#idle) ws.close(1001, 'server stopping');
+  }
+
+  async #run(slot: number, failures: number): Promise<void> {
+    if (this.#stopped) return;
+    const log = this.#opts.log;
+    let ws: WebSocket;
+    try {
+      ws = await this.#opts.dial();
+    } catch (err) {
+      const delay = backoffDelay(failures, this.#opts.initialDelayMs, this.#opts.maxDelayMs);
+      log.warn({ event: 'dial-failed', slot, failures: failures + 1, retryInMs: delay, reason: (err as Error).message }, 'cannot reach the bridge');
+      this.#later(() => void this.#run(slot, failures + 1), delay);
+      return;
+    }
+    if (this.#stopped) {
+      ws.close(1001, 'server stopping');
+      return;
+    }
+    if (failures > 0) log.info({ event: 'reconnected', slot, after: failures }, 'bridge link restored');
+    this.#idle.add(ws);
+    // Logged when the server goes from no ready link to one: "reachable again".
+    if (this.#idle.size === 1) log.info({ event: 'link-ready', slot }, 'link to the bridge ready');
+    let paired = false;
+    const duplex = new WsDuplex(ws, (msg) => {
+      if (msg.type === 'paired' && !paired) {
+        paired = true;
+        this.#idle.delete(ws);
+        this.#opts.onPaired(duplex, msg.session);
+        void this.#run(slot, 0);
+      } else if (msg.type === 'error') {
+        log.warn({ event: 'bridge-error', slot, code: msg.code, reason: msg.message }, 'bridge reported an error');
+      }
+    });
+    duplex.on('error', () => undefined);
+    ws.once('close', () => {
+      if (paired) return;
+      this.#idle.delete(ws);
+      const delay = backoffDelay(failures, this.#opts.initialDelayMs, this.#opts.maxDelayMs);
+      log.info({ event: 'link-closed', slot, retryInMs: delay }, 'idle bridge link closed');
+      this.#later(() => void this.#run(slot, failures + 1), delay);
+    });
+  }
+
+  #later(fn: () => void, ms: number): void {
+    if (this.#stopped) return;
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      fn();
+    }, ms);
+    this.#timers.add(t);
+  }
+}

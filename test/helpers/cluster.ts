@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createDeployment, startBridge, startServer, writeEndpointConfigs, client, type Deployment, type BridgeProcess } from '../../scripts/lib/deployment.ts';
+import type { Daemon, RunResult } from '../../scripts/lib/run.ts';
+import { BIN, runNode } from '../../scripts/lib/run.ts';
+
+export interface Cluster {
+  dep: Deployment;
+  bridge: BridgeProcess;
+  server: Daemon;
+  /** Runs `signet` as alice (the deployment's user). */
+  signet(args: string[]): Promise<RunResult>;
+  /** Runs `signet` with another client config file. */
+  signetAs(config: string, args: string[]): Promise<RunResult>;
+  /** Writes a client config for certificate `certName`, pinning `serverName`. */
+  clientConfig(certName: string, opts?: { serverName?: string; tls?: { cert: string; key: string; ca: string } }): string;
+  stop(): Promise<void>;
+}
+
+/** A whole deployment, its bridge and its server, as real processes in a temp dir. */
+export async function startCluster(opts: { keyType?: 'rsa4096' | 'ed25519'; poolSize?: number } = {}): Promise<Cluster> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'signet-e2e-'));
+  const dep = await createDeployment({ dir, keyType: opts.keyType ?? 'rsa4096', argon2: 'min' });
+  const bridge = await startBridge(dep);
+  writeEndpointConfigs(dep, bridge, { poolSize: opts.poolSize ?? 2 });
+  const server = await startServer(dep);
+  let n = 0;
+  return {
+    dep,
+    bridge,
+    server,
+    signet: (args) => client(dep, args),
+    signetAs: (config, args) => runNode(BIN.client, ['--config', config, ...args]),
+    clientConfig(certName, o = {}) {
+      const file = path.join(dir, `client-${certName}-${n++}.json`);
+      const tls = o.tls ?? { ...dep.cert(certName), ca: dep.caCert };
+      writeFileSync(file, JSON.stringify({ bridge: { host: '127.0.0.1', port: bridge.clientPort }, serverName: o.serverName ?? dep.serverName, tls }));
+      return file;
+    },
+    async stop() {
+      await Promise.all([server.stop(), bridge.stop()]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
