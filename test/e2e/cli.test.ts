@@ -1,0 +1,123 @@
+/**
+ * The client's commands and its refusals, end to end through the real bridge and server.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type Cluster } from '../helpers/cluster.ts';
+import { requireTools } from '../helpers/gpg.ts';
+import { BIN, runNode } from '../../scripts/lib/run.ts';
+
+const SAMPLE = path.resolve(import.meta.dirname, '../../samples/rpms/signet-demo-hello-1.0-1.noarch.rpm');
+
+describe('signet CLI through bridge and server', () => {
+  let cluster: Cluster;
+  let work: string;
+  const sign = (...args: string[]) => cluster.signet(['sign-rpm', '--key', 'demo', '--passphrase-file', cluster.dep.passphraseFile, ...args]);
+
+  beforeAll(async () => {
+    cluster = await startCluster({ keyType: 'rsa4096' });
+    work = mkdtempSync(path.join(os.tmpdir(), 'signet-cli-'));
+    // bob has a client certificate and a user account, but no grant on any key.
+    const issued = await runNode(BIN.pki, ['issue', '--dir', cluster.dep.pkiDir, '--role', 'client', '--name', 'bob', '--key-bits', '2048']);
+    expect(issued.code, issued.stderr).toBe(0);
+    const added = await runNode(BIN.server, ['admin', '--state', cluster.dep.stateDir, 'user', 'add', 'bob']);
+    expect(added.code, added.stderr).toBe(0);
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('whoami names the user from the certificate; ping and list-keys answer', async () => {
+    expect((await cluster.signet(['whoami'])).stdout).toBe('alice\n');
+    const ping = await cluster.signet(['ping', '--json']);
+    expect(ping.code).toBe(0);
+    expect(JSON.parse(ping.stdout)).toMatchObject({ server: 'signet-server.test' });
+    const keys = await cluster.signet(['list-keys', '--json']);
+    expect(JSON.parse(keys.stdout)).toEqual([expect.objectContaining({ name: 'demo', algorithm: expect.stringMatching(/rsa/i) })]);
+  });
+
+  it('sign-data writes an armored detached signature that gpg verifies', async () => {
+    requireTools('gpg');
+    const data = path.join(work, 'repomd.xml');
+    writeFileSync(data, '<?xml version="1.0"?><repomd><revision>1</revision></repomd>\n');
+    const r = await cluster.signet(['sign-data', '--key', 'demo', '--armor', '--passphrase-file', cluster.dep.passphraseFile, '-o', `${data}.asc`, data]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(`${data}.asc`, 'utf8')).toMatch(/^-----BEGIN PGP SIGNATURE-----/);
+    const gnupg = mkdtempSync(path.join(os.tmpdir(), 'signet-gpg-'));
+    try {
+      const key = path.join(work, 'demo.asc');
+      expect((await cluster.signet(['get-public-key', 'demo', '-o', key])).code).toBe(0);
+      execFileSync('gpg', ['--homedir', gnupg, '--batch', '--quiet', '--import', key], { stdio: 'pipe' });
+      const out = execFileSync('gpg', ['--homedir', gnupg, '--batch', '--verify', `${data}.asc`, data], { stdio: 'pipe', encoding: 'utf8' }).toString();
+      expect(out).toBe('');
+    } finally {
+      rmSync(gnupg, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses what is not an RPM, and a truncated one, without writing anything', async () => {
+    const notRpm = path.join(work, 'notes.rpm');
+    writeFileSync(notRpm, 'this is not a package\n'.repeat(20));
+    const truncated = path.join(work, 'truncated.rpm');
+    writeFileSync(truncated, readFileSync(SAMPLE).subarray(0, 500));
+    const out = mkdtempSync(path.join(work, 'out-'));
+    const r = await sign('-o', out, notRpm, truncated);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/notes\.rpm: RPM_NOT_RPM/);
+    expect(r.stderr).toMatch(/truncated\.rpm: RPM_TRUNCATED/);
+    expect(execFileSync('ls', ['-A', out]).toString()).toBe('');
+  });
+
+  it('an unknown key, a wrong passphrase and a user without a grant are refused; the input is untouched', async () => {
+    const file = path.join(work, 'inplace.rpm');
+    copyFileSync(SAMPLE, file);
+    const before = readFileSync(file);
+    const unknown = await cluster.signet(['sign-rpm', '--key', 'nosuchkey', '--passphrase-file', cluster.dep.passphraseFile, '--in-place', file]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/KEY_NOT_FOUND|ACCESS_DENIED/);
+
+    const wrong = path.join(work, 'wrong-pass');
+    writeFileSync(wrong, 'not-the-passphrase\n');
+    const bad = await cluster.signet(['sign-rpm', '--key', 'demo', '--passphrase-file', wrong, '--in-place', file]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/BAD_PASSPHRASE/);
+    expect(bad.stderr).not.toContain('not-the-passphrase');
+
+    const bob = cluster.clientConfig('bob');
+    expect((await cluster.signetAs(bob, ['whoami'])).stdout).toBe('bob\n');
+    const denied = await cluster.signetAs(bob, ['sign-rpm', '--key', 'demo', '--passphrase-file', cluster.dep.passphraseFile, '--in-place', file]);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/ACCESS_DENIED/);
+
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('usage and configuration errors exit 2 with a code', async () => {
+    const noMode = await cluster.signet(['sign-rpm', '--key', 'demo', SAMPLE]);
+    expect(noMode.code).toBe(2);
+    expect(noMode.stderr).toMatch(/USAGE/);
+    const unknownOption = await cluster.signet(['whoami', '--frobnicate']);
+    expect(unknownOption.code).toBe(2);
+    const badConfig = path.join(work, 'bad.json');
+    writeFileSync(badConfig, JSON.stringify({ bridge: { host: '127.0.0.1' }, serverName: 'x', tls: { cert: 'a', key: 'b', ca: 'c' }, surprise: true }));
+    const r = await cluster.signetAs(badConfig, ['whoami']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/CONFIG_INVALID/);
+    expect(r.stderr).toMatch(/surprise/);
+  });
+
+  it('refuses to write an output over its own input', async () => {
+    const dir = mkdtempSync(path.join(work, 'same-'));
+    const file = path.join(dir, 'p.rpm');
+    copyFileSync(SAMPLE, file);
+    const r = await sign('-o', dir, file);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/OUTPUT_CONFLICT/);
+    expect(existsSync(file)).toBe(true);
+  });
+});
