@@ -1,1 +1,15 @@
-export {};
+export { runCli, USAGE } from './cli.ts';
+export type { Io } from './cli.ts';
+export { ClientConfig, parseClientConfig, loadClientConfig } from './config.ts';
+export { ClientError, RemoteError } from './errors.ts';
+export type { ClientErrorCode } from './errors.ts';
+export { openSession } from './connect.ts';
+export { RpcClient } from './rpc-client.ts';
+export { withSession, unlockKey } from './session.ts';
+export type { SigningKey } from './session.ts';
+export { signRpms } from './commands/sign-rpm.ts';
+export type { SignRpmOptions, SignRpmResult } from './commands/sign-rpm.ts';
+export { signData } from './commands/sign-data.ts';
+export { verifyDetachedSignature, readPublicKey } from './openpgp/verify.ts';
+export { inspectSignaturePacket } from './openpgp/inspect.ts';
+export type { SignatureFacts } from './openpgp/inspect.ts';

@@ -1,5 +1,5 @@
 import type { RpcClient } from '../rpc-client.ts';
-import type { KeyInfo } from '@signet/protocol/e2e';
+import { PROTOCOL_VERSION, type KeyInfo } from '@signet/protocol/e2e';
 
 /** `signet whoami`: the user name the server derived from our certificate. */
 export async function whoami(rpc: RpcClient): Promise<string> {
@@ -8,7 +8,7 @@ export async function whoami(rpc: RpcClient): Promise<string> {
 
 /** `signet ping`: one round trip through the bridge to the server, timed. */
 export async function ping(rpc: RpcClient): Promise<{ server: string; rttMs: number }> {
-  const { result } = await rpc.call('hello', { version: 1 });
+  const { result } = await rpc.call('hello', { version: PROTOCOL_VERSION });
   const t0 = performance.now();
   await rpc.call('ping', {});
   return { server: result.server, rttMs: performance.now() - t0 };
