@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createHandler, type Backend, type SignatureAudit } from '@signet/server';
 import { readPackageHead, bytesToSign } from '@signet/rpm';
-import type { Request } from '@signet/protocol/e2e';
+import { Request } from '@signet/protocol/e2e';
 
 const SAMPLE = path.resolve(import.meta.dirname, '../../../samples/rpms/signet-demo-data-2.3-4.noarch.rpm');
 const info = { name: 'demo', fingerprint: 'A'.repeat(40), keyId: 'B'.repeat(16), algorithm: 'rsa', created: '2026-01-01T00:00:00Z', expires: null };
@@ -24,7 +24,8 @@ function fakeBackend(audit: SignatureAudit[], opts: { failAudit?: boolean } = {}
   };
 }
 
-const req = (r: Omit<Request, 't' | 'id'>): Request => ({ t: 'req', id: 1, ...r }) as Request;
+/** A request as the server receives it: through the protocol schema. */
+const req = (r: Record<string, unknown>): Request => Request.parse({ t: 'req', id: 1, ...r });
 const limits = { maxHeaderBytes: 1 << 20, maxDataBytes: 1 << 20 };
 
 describe('session request handler', () => {
