@@ -5,6 +5,7 @@ import { checkPeer, loadTlsMaterial, MAX_LINK_MESSAGE, SUBPROTOCOL, TLS_VERSION,
 import type { ClientConfig } from './config.ts';
 import { ClientError } from './errors.ts';
 import { RpcClient } from './rpc-client.ts';
+import { PROTOCOL_VERSION } from '@signet/protocol/e2e';
 
 /**
  * Opens a session with the signing server:
@@ -20,10 +21,32 @@ export async function openSession(config: ClientConfig): Promise<RpcClient> {
   try {
     const duplex = await waitForPairing(ws, config.limits.sessionTimeoutMs);
     const socket = await innerHandshake(duplex, config, material);
-    return new RpcClient(socket, { requestTimeoutMs: config.limits.requestTimeoutMs, maxBin: config.limits.maxHeaderBytes });
+    const rpc = new RpcClient(socket, { requestTimeoutMs: config.limits.requestTimeoutMs, maxBin: config.limits.maxHeaderBytes });
+    await greet(rpc, config.serverName);
+    return rpc;
   } catch (err) {
     ws.terminate();
     throw err;
+  }
+}
+
+/**
+ * First exchange of every session. Under TLS 1.3 the client's handshake completes before
+ * the server has judged the client's certificate, so a refusal shows up only as the
+ * session closing here: say so plainly. Also checks the protocol version.
+ */
+async function greet(rpc: RpcClient, serverName: string): Promise<void> {
+  let version: number;
+  try {
+    version = (await rpc.call('hello', { version: PROTOCOL_VERSION })).result.version;
+  } catch (err) {
+    if (isSignetError(err, 'SESSION_CLOSED')) {
+      throw new ClientError('CONNECT_FAILED', `server '${serverName}' closed the session at once: it refused our certificate (wrong CA, role, or validity; see the server log)`, { cause: err });
+    }
+    throw err;
+  }
+  if (version !== PROTOCOL_VERSION) {
+    throw new ClientError('BAD_RESPONSE', `server speaks protocol version ${version}; this client speaks ${PROTOCOL_VERSION}`);
   }
 }
 
