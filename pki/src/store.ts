@@ -5,6 +5,7 @@ import { PkiError } from './errors.ts';
 import { CERT_FILE_MODE, exists, KEY_FILE_MODE, makeDir, readText, writeAtomic, writeNew } from './files.ts';
 import { INDEX_VERSION, MAX_INDEX_BYTES, parseIndex, serializeIndex, type IndexCa, type IndexEntry, type PkiIndex } from './index-file.ts';
 import { resolveSubject } from './profile.ts';
+import { withIndexLock } from './lock.ts';
 
 /** Layout of a CA directory. */
 export const CA_CERT_FILE = 'ca.crt';
@@ -101,7 +102,7 @@ export interface IssueToDirResult {
 export function issueToDir(dir: string, opts: IssueToDirOptions): IssueToDirResult {
   // Names are checked before anything is read, so a bad name is a usage error.
   const subject = resolveSubject(opts.role, opts.name, opts.dns, opts.ip);
-  const { paths, ca, index } = readCaDir(dir);
+  const { paths, ca } = readCaDir(dir);
   const prefix = opts.out ?? path.join(dir, ISSUED_DIR, subject.name);
   const certPath = `${prefix}.crt`;
   const keyPath = `${prefix}.key`;
@@ -127,14 +128,18 @@ export function issueToDir(dir: string, opts: IssueToDirOptions): IssueToDirResu
     issuedAt: (opts.now ?? new Date()).toISOString(),
     path: rel,
   };
-  const updated: PkiIndex = {
-    ...index,
-    issued: [
-      ...index.issued.map((e) => (e.path === rel && e.supersededBy === undefined ? { ...e, supersededBy: issued.serial } : e)),
-      entry,
-    ],
-  };
-  writeAtomic(paths.indexPath, serializeIndex(updated));
+  // Re-read the index under the lock: another issue may have added to it meanwhile.
+  withIndexLock(paths.indexPath, () => {
+    const current = readIndex(paths);
+    const updated: PkiIndex = {
+      ...current,
+      issued: [
+        ...current.issued.map((e) => (e.path === rel && e.supersededBy === undefined ? { ...e, supersededBy: issued.serial } : e)),
+        entry,
+      ],
+    };
+    writeAtomic(paths.indexPath, serializeIndex(updated));
+  });
   return { certPath, keyPath, entry };
 }
 

@@ -146,3 +146,24 @@ describe('listDir', () => {
     expect(() => listDir(path.join(dir, 'none'))).toThrow(expect.objectContaining({ code: 'PKI_NO_CA' }));
   });
 });
+
+describe('concurrent issue', () => {
+  it('keeps every entry in index.json when several signet-pki issue runs overlap', async () => {
+    const { spawn } = await import('node:child_process');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-pki-concurrent-'));
+    try {
+      const main = path.resolve(import.meta.dirname, '../../../pki/src/main.ts');
+      const run = (args: string[]) =>
+        new Promise<number>((resolve) => spawn(process.execPath, [main, ...args], { stdio: 'ignore' }).on('close', (c) => resolve(c ?? 1)));
+      expect(await run(['init', '--dir', dir, '--key-bits', '2048'])).toBe(0);
+      const users = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'];
+      const codes = await Promise.all(users.map((u) => run(['issue', '--dir', dir, '--role', 'client', '--name', u, '--key-bits', '2048'])));
+      expect(codes).toEqual(users.map(() => 0));
+      const index = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')) as { issued: { name: string }[] };
+      expect(index.issued.map((e) => e.name).sort()).toEqual(users);
+      expect(fs.existsSync(path.join(dir, 'index.json.lock'))).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
