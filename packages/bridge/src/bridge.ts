@@ -166,8 +166,16 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
         // Role check: only clients on the client port, only the server on the server port.
         peer = checkPeer(tlsSocket, role, `bridge ${role} port`);
       } catch (err) {
-        log.warn({ event: 'peer-refused', port: role, peer: address, reason: (err as Error).message }, 'peer refused');
-        socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\n\r\n${(err as Error).message}\n`);
+        log.warn({ event: 'peer-refused', code: 'BRIDGE_PEER_REFUSED', port: role, peer: address, reason: (err as Error).message }, 'peer refused');
+        socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\n\r\nBRIDGE_PEER_REFUSED: ${(err as Error).message}\n`);
+        return;
+      }
+      // Only Signet endpoints of this protocol version: anything else is refused before
+      // it becomes a link, rather than failing later in confusing ways.
+      const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+      if (!offered.includes(SUBPROTOCOL)) {
+        log.warn({ event: 'peer-refused', code: 'BRIDGE_PROTOCOL', port: role, peer: address, reason: 'subprotocol' }, 'peer refused');
+        socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\n\r\nBRIDGE_PROTOCOL: WebSocket subprotocol ${SUBPROTOCOL} required\n`);
         return;
       }
       wss.handleUpgrade(req, socket, head, (ws) => onLink(ws, peer, address));

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isSignetError } from '@signet/protocol';
@@ -114,6 +115,7 @@ async function dispatch(command: string, args: string[], v: Values, config: Clie
       need(v.key, '--key NAME is required');
       need(args.length > 0, 'needs at least one package');
       need(Boolean(v.output) !== Boolean(v['in-place']), 'give exactly one of -o DIR and --in-place');
+      need(!v.output || existsSync(v.output), `output directory ${v.output} does not exist`);
       const jobs = v.jobs === undefined ? config.limits.inFlight : Number(v.jobs);
       need(Number.isInteger(jobs) && jobs >= 1 && jobs <= 1024, '--jobs must be 1..1024');
       const passphrase = await readPassphrase(v['passphrase-file'], `access passphrase for key ${v.key}: `);

@@ -37,7 +37,7 @@ export const ClientConfig = z.strictObject({
       /** Requests kept in flight at once by sign-rpm. */
       inFlight: z.number().int().min(1).max(1024).default(16),
       /** Largest main header read from a package, bytes. */
-      maxHeaderBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(32 * 1024 * 1024),
+      maxHeaderBytes: z.number().int().min(1024).max(256 * 1024 * 1024 - 1).default(32 * 1024 * 1024),
       /** Largest sign-data input, bytes. */
       maxDataBytes: z.number().int().min(1).max(256 * 1024 * 1024).default(16 * 1024 * 1024),
     })

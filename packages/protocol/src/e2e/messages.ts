@@ -10,7 +10,9 @@ import { z } from 'zod';
 export const PROTOCOL_VERSION = 1;
 
 /** Key names: what an operator types at the console and users pass with --key. */
-export const KeyName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'key names are 1–64 of A-Z a-z 0-9 _ . -');
+/** Same rule as the key store's (packages/server/src/keystore/names.ts); a test keeps them equal. */
+export const KEY_NAME_PATTERN = /^[a-z0-9][a-z0-9_.+-]{0,63}$/;
+export const KeyName = z.string().regex(KEY_NAME_PATTERN, 'key names are 1–64 of a-z 0-9 _ . + -, starting with a letter or digit');
 
 /** Access passphrases are bounded: enough for any diceware phrase, too small to be a vector. */
 export const Passphrase = z.string().min(1).max(1024);
