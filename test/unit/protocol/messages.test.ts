@@ -31,3 +31,11 @@ describe('e2e message schemas', () => {
     expect(Control.safeParse({ type: 'error', code: 'BRIDGE_BUSY', message: 'x'.repeat(2000) }).success).toBe(false);
   });
 });
+
+describe('key names', () => {
+  it('the wire accepts exactly the names the key store accepts', async () => {
+    const { KEY_NAME_PATTERN } = await import('@signet/protocol/e2e');
+    const { KEY_NAME_PATTERN: STORE } = await import('../../../packages/server/src/keystore/index.ts');
+    expect(KEY_NAME_PATTERN.source).toBe(STORE.source);
+  });
+});
