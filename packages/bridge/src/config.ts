@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
-import { BridgeError } from './errors.ts';
+import { LogLevel, TlsFiles, configDir, parseConfig, readConfigFile } from '@signet/protocol';
 
 const Port = z.number().int().min(0).max(65535);
 
@@ -21,14 +19,8 @@ export const BridgeConfig = z.strictObject({
       serverPort: Port.default(44333),
     })
     .prefault({}),
-  tls: z.strictObject({
-    /** The bridge's certificate (role bridge), PEM. */
-    cert: z.string().min(1),
-    /** Its private key, PEM. */
-    key: z.string().min(1),
-    /** CA certificate(s) that issue clients' and the server's certificates, PEM. */
-    ca: z.string().min(1),
-  }),
+  /** The bridge's certificate (role bridge) and key; the CA that issues clients' and the server's. */
+  tls: TlsFiles,
   limits: z
     .strictObject({
       /** Clients allowed to wait for a free server link at once; more are told BRIDGE_BUSY. */
@@ -41,35 +33,14 @@ export const BridgeConfig = z.strictObject({
       handshakeTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
     })
     .prefault({}),
-  log: z
-    .strictObject({
-      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    })
-    .prefault({}),
+  log: z.strictObject({ level: LogLevel.default('info') }).prefault({}),
 });
 export type BridgeConfig = z.infer<typeof BridgeConfig>;
 
-/** Largest config file read. */
-const MAX_CONFIG = 256 * 1024;
-
 export function parseBridgeConfig(raw: unknown, baseDir: string): BridgeConfig {
-  const parsed = BridgeConfig.safeParse(raw);
-  if (!parsed.success) {
-    throw new BridgeError('CONFIG_INVALID', `invalid bridge config: ${z.prettifyError(parsed.error)}`);
-  }
-  const cfg = parsed.data;
-  const abs = (p: string): string => path.resolve(baseDir, p);
-  return { ...cfg, tls: { cert: abs(cfg.tls.cert), key: abs(cfg.tls.key), ca: abs(cfg.tls.ca) } };
+  return parseConfig(BridgeConfig, raw, baseDir, 'bridge');
 }
 
 export function loadBridgeConfig(file: string): BridgeConfig {
-  let raw: unknown;
-  try {
-    const text = readFileSync(file);
-    if (text.length > MAX_CONFIG) throw new Error(`larger than ${MAX_CONFIG} bytes`);
-    raw = JSON.parse(text.toString('utf8'));
-  } catch (cause) {
-    throw new BridgeError('CONFIG_INVALID', `cannot read bridge config ${file}: ${(cause as Error).message}`, { cause });
-  }
-  return parseBridgeConfig(raw, path.dirname(path.resolve(file)));
+  return parseBridgeConfig(readConfigFile(file, 'bridge'), configDir(file));
 }

@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
-import { ClientError } from './errors.ts';
+import { TlsFiles, configDir, parseConfig, readConfigFile } from '@signet/protocol';
 
 /**
  * The client's configuration file (JSON), `--config FILE` or $SIGNET_CONFIG. Unknown keys
@@ -19,13 +17,8 @@ export const ClientConfig = z.strictObject({
   }),
   /** Name pinned for the signing server: the inner TLS peer must carry it and the server role. */
   serverName: z.string().min(1).max(255),
-  tls: z.strictObject({
-    /** The user's certificate (role client; CN = user name), PEM. */
-    cert: z.string().min(1),
-    key: z.string().min(1),
-    /** CA certificate(s) of the bridge and the server. */
-    ca: z.string().min(1),
-  }),
+  /** The user's certificate (role client; CN = user name) and key; the CA of bridge and server. */
+  tls: TlsFiles,
   limits: z
     .strictObject({
       /** Deadline to reach the bridge and finish its TLS handshake, ms. */
@@ -45,24 +38,10 @@ export const ClientConfig = z.strictObject({
 });
 export type ClientConfig = z.infer<typeof ClientConfig>;
 
-const MAX_CONFIG = 256 * 1024;
-
 export function parseClientConfig(raw: unknown, baseDir: string): ClientConfig {
-  const parsed = ClientConfig.safeParse(raw);
-  if (!parsed.success) throw new ClientError('CONFIG_INVALID', `invalid client config: ${z.prettifyError(parsed.error)}`);
-  const c = parsed.data;
-  const abs = (p: string): string => path.resolve(baseDir, p);
-  return { ...c, tls: { cert: abs(c.tls.cert), key: abs(c.tls.key), ca: abs(c.tls.ca) } };
+  return parseConfig(ClientConfig, raw, baseDir, 'client');
 }
 
 export function loadClientConfig(file: string): ClientConfig {
-  let raw: unknown;
-  try {
-    const text = readFileSync(file);
-    if (text.length > MAX_CONFIG) throw new Error(`larger than ${MAX_CONFIG} bytes`);
-    raw = JSON.parse(text.toString('utf8'));
-  } catch (cause) {
-    throw new ClientError('CONFIG_INVALID', `cannot read client config ${file}: ${(cause as Error).message}`, { cause });
-  }
-  return parseClientConfig(raw, path.dirname(path.resolve(file)));
+  return parseClientConfig(readConfigFile(file, 'client'), configDir(file));
 }

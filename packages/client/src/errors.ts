@@ -3,7 +3,7 @@ import { SignetError } from '@signet/protocol';
 /**
  * Codes of the client. Codes the server sends back keep their own names (see
  * RemoteError); codes from @signet/rpm (RPM_*) pass through unchanged.
- * - USAGE: bad command line. CONFIG_INVALID: the config file is wrong.
+ * - USAGE: bad command line. (A wrong config file is CONFIG_INVALID, from @signet/protocol.)
  * - CONNECT_FAILED: the bridge cannot be reached or refused the TLS handshake.
  * - BRIDGE_REFUSED: the bridge closed the link with a reason (BRIDGE_BUSY, BRIDGE_NO_SERVER…).
  * - SERVER_IDENTITY: the end-to-end peer is not the pinned server (name or role).
@@ -17,7 +17,6 @@ import { SignetError } from '@signet/protocol';
  */
 export type ClientErrorCode =
   | 'USAGE'
-  | 'CONFIG_INVALID'
   | 'CONNECT_FAILED'
   | 'BRIDGE_REFUSED'
   | 'SERVER_IDENTITY'

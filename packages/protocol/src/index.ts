@@ -10,3 +10,4 @@ export type { TlsPaths, TlsMaterial } from './tls/material.ts';
 export { checkPeer, PeerError } from './tls/peer.ts';
 export type { Peer, PeerErrorCode } from './tls/peer.ts';
 export { createLogger, REDACT_PATHS } from './logging.ts';
+export { ConfigError, MAX_CONFIG_BYTES, TlsFiles, LogLevel, parseConfig, readConfigFile, configDir } from './config.ts';

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { ServerError } from './errors.ts';
+import { LogLevel, TlsFiles, configDir, parseConfig, readConfigFile } from '@signet/protocol';
 
 /**
  * The signing server's daemon configuration (JSON). Unknown keys are refused; relative
@@ -17,13 +16,8 @@ export const ServerConfig = z.strictObject({
     /** Name expected in the bridge's certificate; defaults to host. */
     servername: z.string().min(1).max(255).optional(),
   }),
-  tls: z.strictObject({
-    /** The server's certificate (role server), PEM. Its name is what clients pin. */
-    cert: z.string().min(1),
-    key: z.string().min(1),
-    /** CA certificate(s) that issue the bridge's and the clients' certificates. */
-    ca: z.string().min(1),
-  }),
+  /** The server's certificate (role server; its name is what clients pin) and key; the CA of bridge and clients. */
+  tls: TlsFiles,
   /** Idle links kept open to the bridge, each ready to serve one client session. */
   poolSize: z.number().int().min(1).max(1024).default(4),
   limits: z
@@ -46,28 +40,16 @@ export const ServerConfig = z.strictObject({
       maxDelayMs: z.number().int().min(100).max(600_000).default(30_000),
     })
     .prefault({}),
-  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+  log: z.strictObject({ level: LogLevel.default('info') }).prefault({}),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 
-const MAX_CONFIG = 256 * 1024;
-
+/** The state directory resolves against the config file's directory, like the TLS files. */
 export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
-  const parsed = ServerConfig.safeParse(raw);
-  if (!parsed.success) throw new ServerError('CONFIG_INVALID', `invalid server config: ${z.prettifyError(parsed.error)}`);
-  const c = parsed.data;
-  const abs = (p: string): string => path.resolve(baseDir, p);
-  return { ...c, stateDir: abs(c.stateDir), tls: { cert: abs(c.tls.cert), key: abs(c.tls.key), ca: abs(c.tls.ca) } };
+  const c = parseConfig(ServerConfig, raw, baseDir, 'server');
+  return { ...c, stateDir: path.resolve(baseDir, c.stateDir) };
 }
 
 export function loadServerConfig(file: string): ServerConfig {
-  let raw: unknown;
-  try {
-    const text = readFileSync(file);
-    if (text.length > MAX_CONFIG) throw new Error(`larger than ${MAX_CONFIG} bytes`);
-    raw = JSON.parse(text.toString('utf8'));
-  } catch (cause) {
-    throw new ServerError('CONFIG_INVALID', `cannot read server config ${file}: ${(cause as Error).message}`, { cause });
-  }
-  return parseServerConfig(raw, path.dirname(path.resolve(file)));
+  return parseServerConfig(readConfigFile(file, 'server'), configDir(file));
 }

@@ -2,13 +2,12 @@ import { SignetError } from '@signet/protocol';
 
 /**
  * Codes of the server daemon (the key store and admin console have their own).
- * - CONFIG_INVALID: the config file does not parse or has unknown keys.
  * - KEY_LOCKED: a sign request named a key this session has not unlocked.
  * - NOT_AN_RPM_HEADER: sign-rpm-header was sent bytes that are not an RPM main header.
  * - REQUEST_TOO_LARGE: an attachment above the configured limit.
  * - BAD_REQUEST: a request that does not match the protocol schema.
  * - INTERNAL: an unexpected failure; details are in the server log, not on the wire.
  */
-export type ServerErrorCode = 'CONFIG_INVALID' | 'KEY_LOCKED' | 'NOT_AN_RPM_HEADER' | 'REQUEST_TOO_LARGE' | 'BAD_REQUEST' | 'INTERNAL';
+export type ServerErrorCode = 'KEY_LOCKED' | 'NOT_AN_RPM_HEADER' | 'REQUEST_TOO_LARGE' | 'BAD_REQUEST' | 'INTERNAL';
 
 export class ServerError extends SignetError<ServerErrorCode> {}
