@@ -21,6 +21,8 @@ export async function openSession(config: ClientConfig): Promise<RpcClient> {
   try {
     const duplex = await waitForPairing(ws, config.limits.sessionTimeoutMs);
     const socket = await innerHandshake(duplex, config, material);
+    // The inner socket does not own the link: when the session ends, so does the link.
+    socket.once('close', () => duplex.destroy());
     const rpc = new RpcClient(socket, { requestTimeoutMs: config.limits.requestTimeoutMs, maxBin: config.limits.maxHeaderBytes });
     await greet(rpc, config.serverName);
     return rpc;

@@ -36,7 +36,12 @@ export class RpcClient {
       }
     });
     socket.on('close', () => this.#fail(new ClientError('SESSION_CLOSED', 'the session with the server closed')));
-    socket.on('error', () => undefined);
+    // A TLS socket over a relayed stream reports an integrity failure (a tampered record)
+    // as 'error' and is not destroyed by it: end the session now, not at the request timeout.
+    socket.on('error', (err) => {
+      this.#fail(new ClientError('SESSION_CLOSED', `the session with the server failed: ${err.message}`, { cause: err }));
+      socket.destroy();
+    });
   }
 
   call<O extends Op>(op: O, params: Params<O>, bin?: Buffer): Promise<{ result: Result<O>; bin: Buffer }> {

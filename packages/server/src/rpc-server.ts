@@ -64,6 +64,12 @@ export function serveRpc(socket: TLSSocket, handler: Handler, limits: FrameLimit
       }
     });
     socket.once('close', () => resolve());
-    socket.on('error', () => undefined);
+    // A TLS socket over a relayed stream reports an integrity failure as 'error' and stays
+    // open: end the session at once.
+    socket.on('error', (err) => {
+      log.warn({ reason: err.message }, 'session failed; closing it');
+      socket.destroy();
+      resolve();
+    });
   });
 }

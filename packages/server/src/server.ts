@@ -50,6 +50,7 @@ export function createSigningServer(config: ServerConfig, backend: Backend, log:
             },
             ulog,
           );
+          duplex.destroy();
           ulog.info({ event: 'session-end', durationMs: Date.now() - started }, 'client session ended');
         },
         (err: unknown) => {

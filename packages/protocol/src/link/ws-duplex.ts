@@ -27,6 +27,9 @@ export class WsDuplex extends Duplex {
   }
 
   #onMessage(data: RawData, isBinary: boolean): void {
+    // After destroy, drop what still arrives: pushing would pause the socket, and a paused
+    // socket never reads the peer's close frame (the link would linger 30 s).
+    if (this.destroyed) return;
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
     if (!isBinary) {
       let parsed;

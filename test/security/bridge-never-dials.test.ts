@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type Cluster } from '../helpers/cluster.ts';
+import { copySample, removeDir, sleep, tempDir } from '../helpers/security-common.ts';
+import { inetSocketsOf, isTcp, TCP_ESTABLISHED, TCP_LISTEN, type InetSocket } from '../helpers/security-sockets.ts';
+
+/**
+ * Threat: a compromised bridge reaching into the signing network. The bridge only
+ * accepts: from the kernel's view (/proc) of the real bridge process, sampled while it
+ * relays a signing session and afterwards, every TCP socket is either one of its two
+ * listeners or a connection accepted on one of them (local port = a listening port),
+ * and it has no UDP socket.
+ */
+
+let cluster: Cluster;
+let work: string;
+let pid: number;
+let ports: Set<number>;
+const seen: InetSocket[] = [];
+let samples = 0;
+let signed: { code: number; stderr: string };
+
+beforeAll(async () => {
+  cluster = await startCluster({ keyType: 'ed25519' });
+  pid = cluster.bridge.child.pid as number;
+  ports = new Set([cluster.bridge.clientPort, cluster.bridge.serverPort]);
+  work = tempDir();
+  const input = copySample(work);
+  const out = path.join(work, 'out');
+  fs.mkdirSync(out);
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      seen.push(...inetSocketsOf(pid));
+      samples++;
+      await sleep(10);
+    }
+  })();
+  signed = await cluster.signet(['sign-rpm', '--key', cluster.dep.keyName, '--passphrase-file', cluster.dep.passphraseFile, '-o', out, input]);
+  await cluster.bridge.waitFor((l) => l['event'] === 'session');
+  await sleep(300);
+  running = false;
+  await sampler;
+  seen.push(...inetSocketsOf(pid));
+  samples++;
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+  if (work) removeDir(work);
+});
+
+describe('the bridge never dials', () => {
+  it('relayed a real signing while being watched (not vacuous)', () => {
+    expect(signed.stderr).toBe('');
+    expect(signed.code).toBe(0);
+    expect(samples).toBeGreaterThan(5);
+    const established = seen.filter((s) => isTcp(s) && s.state === TCP_ESTABLISHED);
+    // At least the server's idle links, accepted on the server port.
+    expect(established.some((s) => s.localPort === cluster.bridge.serverPort)).toBe(true);
+    expect(established.some((s) => s.localPort === cluster.bridge.clientPort)).toBe(true);
+  });
+
+  it('listens on exactly its two ports', () => {
+    const listening = new Set(seen.filter((s) => isTcp(s) && s.state === TCP_LISTEN).map((s) => s.localPort));
+    expect([...listening].sort()).toEqual([...ports].sort());
+  });
+
+  it('every other TCP socket was accepted on a listening port, never dialled', () => {
+    const dialled = seen.filter((s) => isTcp(s) && s.state !== TCP_LISTEN && !ports.has(s.localPort));
+    expect(dialled).toEqual([]);
+  });
+
+  it('owns no UDP socket', () => {
+    expect(seen.filter((s) => !isTcp(s))).toEqual([]);
+  });
+});
