@@ -75,6 +75,9 @@ export function writeClientConfig(
       serverName: o.serverName ?? dep.serverName,
       tls: { cert: tls.cert, key: tls.key, ca: tls.ca ?? dep.caCert },
       limits: { connectTimeoutMs: 10_000, sessionTimeoutMs: 15_000, requestTimeoutMs: o.requestTimeoutMs ?? 30_000 },
+      // One attempt: these tests assert how a single session fails closed under attack
+      // (the client's retries on transient failures are tested in test/e2e/chaos).
+      retry: { maxAttempts: 1 },
     }),
   );
   return file;

@@ -87,7 +87,8 @@ describe('certificates from a rogue CA', () => {
       const config = writeClientConfig(cluster.dep, { port: bridge.clientPort, name: 'to-rogue-bridge' });
       const r = await trySign(config, 'rogue-bridge');
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/signet: CONNECT_FAILED: .*(certificate|self-signed|issuer)/i);
+      // A bridge we cannot authenticate is refused for good, never retried.
+      expect(r.stderr).toMatch(/signet: BRIDGE_REFUSED: .*(certificate|self-signed|issuer)/i);
       expect(r.written).toEqual([]);
       await server.waitFor((l) => l['event'] === 'dial-failed', 15_000);
       await sleep(300);

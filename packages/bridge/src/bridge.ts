@@ -6,10 +6,13 @@ import type { TLSSocket } from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
-import { checkPeer, loadTlsMaterial, MAX_LINK_MESSAGE, SUBPROTOCOL, TLS_VERSION, type Peer, type Role } from '@signet/protocol';
+import { checkPeer, loadTlsMaterial, MAX_LINK_MESSAGE, probeLink, SUBPROTOCOL, TLS_VERSION, watchLink, type LinkWatch, type Peer, type Role } from '@signet/protocol';
 import type { BridgeConfig } from './config.ts';
 import { Pairing } from './pairing.ts';
 import { relay } from './relay.ts';
+
+/** An idle server link silent for longer than this is probed before a client gets it. */
+const PROBE_AFTER_SILENCE_MS = 1000;
 
 interface ClientLink {
   ws: WebSocket;
@@ -23,6 +26,7 @@ interface ServerLink {
   ws: WebSocket;
   peer: Peer;
   address: string;
+  watch: LinkWatch;
   /** Removes the listeners that watch the link while it is idle. */
   detach?: () => void;
 }
@@ -90,13 +94,13 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
     ws.send(JSON.stringify({ type: 'error', code, message }), () => ws.close(1008, code));
   };
 
-  const onServerLink = (ws: WebSocket, peer: Peer, address: string): void => {
+  const onServerLink = (ws: WebSocket, peer: Peer, address: string, watch: LinkWatch): void => {
     if (pairing.idleServers >= config.limits.maxServerLinks) {
       log.warn({ event: 'server-link-refused', peer: address, reason: 'maxServerLinks' }, 'too many idle server links');
       refuse(ws, 'BRIDGE_BUSY', 'too many idle server links (limits.maxServerLinks)');
       return;
     }
-    const link: ServerLink = { ws, peer, address };
+    const link: ServerLink = { ws, peer, address, watch };
     const waiting = pairing.offerServer(link);
     if (waiting) {
       startSession(waiting, link);
@@ -118,6 +122,33 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
     };
   };
 
+  /**
+   * Couples a client with an idle server link. A link that has been silent for a while
+   * may have been dropped by a stateful firewall without either end noticing: it is
+   * probed with a ping first, and discarded if no pong comes back in time.
+   */
+  const pairClient = async (link: ClientLink): Promise<void> => {
+    for (;;) {
+      const server = pairing.offerClient(link);
+      if (!server) return; // queued; a server link arriving later takes it
+      server.detach?.();
+      const silentMs = Date.now() - server.watch.lastInboundAt();
+      if (silentMs > PROBE_AFTER_SILENCE_MS && !(await probeLink(server.ws, config.limits.probeTimeoutMs))) {
+        log.warn({ event: 'server-link-dead', peer: server.address, silentMs, reason: 'no pong to the pre-pairing probe' }, 'idle server link is dead; discarded');
+        server.ws.terminate();
+        if (link.ws.readyState !== 1) return;
+        continue;
+      }
+      if (link.ws.readyState !== 1) {
+        // The client left during the probe; the server link is still good.
+        onServerLink(server.ws, server.peer, server.address, server.watch);
+        return;
+      }
+      startSession(link, server);
+      return;
+    }
+  };
+
   const onClientLink = (ws: WebSocket, peer: Peer, address: string): void => {
     if (pairing.waitingClients >= config.limits.maxWaitingClients) {
       log.warn({ event: 'client-refused', user: peer.cn, peer: address, reason: 'maxWaitingClients' }, 'bridge busy');
@@ -125,12 +156,6 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
       return;
     }
     const link: ClientLink = { ws, peer, address, since: Date.now() };
-    const server = pairing.offerClient(link);
-    if (server) {
-      server.detach?.();
-      startSession(link, server);
-      return;
-    }
     link.timer = setTimeout(() => {
       if (!pairing.removeClient(link)) return;
       log.warn({ event: 'client-timeout', user: peer.cn, peer: address }, 'no server link became free');
@@ -140,11 +165,12 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
       if (link.timer) clearTimeout(link.timer);
       pairing.removeClient(link);
     });
+    void pairClient(link);
   };
 
   const socketServers: WebSocketServer[] = [];
 
-  const listener = (role: Role, onLink: (ws: WebSocket, peer: Peer, address: string) => void): https.Server => {
+  const listener = (role: Role, onLink: (ws: WebSocket, peer: Peer, address: string, watch: LinkWatch) => void): https.Server => {
     const server = https.createServer(tlsOptions, (_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket only\n');
     });
@@ -154,7 +180,9 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     });
     socketServers.push(wss);
-    server.on('secureConnection', (socket: TLSSocket) => socket.setKeepAlive(true, 15_000));
+    server.on('secureConnection', (socket: TLSSocket) => {
+      if (config.keepalive.tcpKeepAliveMs > 0) socket.setKeepAlive(true, config.keepalive.tcpKeepAliveMs);
+    });
     server.on('tlsClientError', (err, socket) => {
       log.warn({ event: 'tls-refused', port: role, peer: socket.remoteAddress, reason: err.message }, 'TLS handshake failed');
     });
@@ -178,7 +206,12 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
         socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\n\r\nBRIDGE_PROTOCOL: WebSocket subprotocol ${SUBPROTOCOL} required\n`);
         return;
       }
-      wss.handleUpgrade(req, socket, head, (ws) => onLink(ws, peer, address));
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const watch = watchLink(ws, config.keepalive, (silentMs) =>
+          log.warn({ event: `${role}-link-dead`, user: peer.cn, peer: address, silentMs }, `${role} link silent too long; closed`),
+        );
+        onLink(ws, peer, address, watch);
+      });
     });
     return server;
   };

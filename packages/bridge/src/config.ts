@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LogLevel, TlsFiles, configDir, parseConfig, readConfigFile } from '@signet/protocol';
+import { KeepaliveConfig, LogLevel, TlsFiles, configDir, parseConfig, readConfigFile } from '@signet/protocol';
 
 const Port = z.number().int().min(0).max(65535);
 
@@ -31,8 +31,12 @@ export const BridgeConfig = z.strictObject({
       maxServerLinks: z.number().int().min(1).max(10_000).default(256),
       /** TLS handshake deadline on both ports, ms. */
       handshakeTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+      /** Deadline for an idle server link to answer a ping before a client is paired with it, ms. */
+      probeTimeoutMs: z.number().int().min(50).max(60_000).default(3_000),
     })
     .prefault({}),
+  /** Heartbeats and dead-link detection on every link (clients and server). */
+  keepalive: KeepaliveConfig,
   log: z.strictObject({ level: LogLevel.default('info') }).prefault({}),
 });
 export type BridgeConfig = z.infer<typeof BridgeConfig>;

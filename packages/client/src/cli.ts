@@ -6,7 +6,8 @@ import { isSignetError } from '@signet/protocol';
 import { loadClientConfig, type ClientConfig } from './config.ts';
 import { ClientError } from './errors.ts';
 import { readPassphrase } from './passphrase.ts';
-import { withSession, unlockKey } from './session.ts';
+import { withSession } from './session.ts';
+import { SessionKeeper } from './session-keeper.ts';
 import { whoami, ping, listKeys, getPublicKey, formatKeys } from './commands/info.ts';
 import { signData } from './commands/sign-data.ts';
 import { signRpms } from './commands/sign-rpm.ts';
@@ -104,10 +105,12 @@ async function dispatch(command: string, args: string[], v: Values, config: Clie
       need(v.output, '-o OUT is required');
       need(args.length === 1, 'needs exactly one input file');
       const passphrase = await readPassphrase(v['passphrase-file'], `access passphrase for key ${v.key}: `);
-      await withSession(config, async (rpc) => {
-        const key = await unlockKey(rpc, v.key as string, passphrase);
-        await signData(rpc, key, { input: args[0] as string, output: v.output as string, armor: v.armor === true, maxDataBytes: config.limits.maxDataBytes });
-      });
+      const keeper = new SessionKeeper(config, v.key as string, passphrase);
+      try {
+        await signData(keeper, { input: args[0] as string, output: v.output as string, armor: v.armor === true, maxDataBytes: config.limits.maxDataBytes, retry: config.retry });
+      } finally {
+        keeper.close();
+      }
       io.stdout.write(`signed ${args[0]} -> ${v.output}\n`);
       return 0;
     }
@@ -119,16 +122,22 @@ async function dispatch(command: string, args: string[], v: Values, config: Clie
       const jobs = v.jobs === undefined ? config.limits.inFlight : Number(v.jobs);
       need(Number.isInteger(jobs) && jobs >= 1 && jobs <= 1024, '--jobs must be 1..1024');
       const passphrase = await readPassphrase(v['passphrase-file'], `access passphrase for key ${v.key}: `);
-      const results = await withSession(config, async (rpc) => {
-        const key = await unlockKey(rpc, v.key as string, passphrase);
-        return signRpms(rpc, key, {
+      const keeper = new SessionKeeper(config, v.key as string, passphrase);
+      let results;
+      try {
+        results = await signRpms(keeper, {
           files: args,
           outDir: v.output,
           inPlace: v['in-place'] === true,
           jobs,
           maxHeaderBytes: config.limits.maxHeaderBytes,
+          retry: config.retry,
+          onRetry: (file, err, attempt) =>
+            io.stderr.write(`signet: ${file}: ${isSignetError(err) ? err.code : 'ERROR'}: ${(err as Error).message}; retrying (attempt ${attempt + 1} of ${config.retry.maxAttempts})\n`),
         });
-      });
+      } finally {
+        keeper.close();
+      }
       let failed = 0;
       for (const r of results) {
         if (r.ok) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TlsFiles, configDir, parseConfig, readConfigFile } from '@signet/protocol';
+import { KeepaliveConfig, TlsFiles, configDir, parseConfig, readConfigFile } from '@signet/protocol';
 
 /**
  * The client's configuration file (JSON), `--config FILE` or $SIGNET_CONFIG. Unknown keys
@@ -33,6 +33,22 @@ export const ClientConfig = z.strictObject({
       maxHeaderBytes: z.number().int().min(1024).max(256 * 1024 * 1024 - 1).default(32 * 1024 * 1024),
       /** Largest sign-data input, bytes. */
       maxDataBytes: z.number().int().min(1).max(256 * 1024 * 1024).default(16 * 1024 * 1024),
+    })
+    .prefault({}),
+  /** Heartbeats and dead-link detection on the link to the bridge. */
+  keepalive: KeepaliveConfig,
+  retry: z
+    .strictObject({
+      /**
+       * Attempts per package (and for opening a session) when the failure is transient: the
+       * link dropped, the bridge or server restarted, the bridge had no free server link.
+       * Signing a header twice is harmless, so these are retried; 1 turns retries off.
+       */
+      maxAttempts: z.number().int().min(1).max(100).default(8),
+      /** First wait before a retry, ms; doubles per attempt, with jitter. */
+      initialDelayMs: z.number().int().min(10).max(60_000).default(250),
+      /** Cap on the wait between retries, ms. */
+      maxDelayMs: z.number().int().min(10).max(600_000).default(10_000),
     })
     .prefault({}),
 });

@@ -1,7 +1,7 @@
 import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import { checkPeer, loadTlsMaterial, MAX_LINK_MESSAGE, SUBPROTOCOL, TLS_VERSION, WsDuplex, isSignetError } from '@signet/protocol';
+import { checkPeer, loadTlsMaterial, MAX_LINK_MESSAGE, SUBPROTOCOL, TLS_VERSION, WsDuplex, isSignetError, watchLink } from '@signet/protocol';
 import type { ClientConfig } from './config.ts';
 import { ClientError } from './errors.ts';
 import { RpcClient } from './rpc-client.ts';
@@ -18,6 +18,9 @@ import { PROTOCOL_VERSION } from '@signet/protocol/e2e';
 export async function openSession(config: ClientConfig): Promise<RpcClient> {
   const material = loadTlsMaterial(config.tls);
   const ws = await dialBridge(config, material);
+  // A link a firewall dropped silently is found within deadAfterMs; the session then
+  // fails with SESSION_CLOSED, which sign-rpm retries on a new session.
+  watchLink(ws, config.keepalive, () => undefined);
   try {
     const duplex = await waitForPairing(ws, config.limits.sessionTimeoutMs);
     const socket = await innerHandshake(duplex, config, material);
@@ -43,7 +46,7 @@ async function greet(rpc: RpcClient, serverName: string): Promise<void> {
     version = (await rpc.call('hello', { version: PROTOCOL_VERSION })).result.version;
   } catch (err) {
     if (isSignetError(err, 'SESSION_CLOSED')) {
-      throw new ClientError('CONNECT_FAILED', `server '${serverName}' closed the session at once: it refused our certificate (wrong CA, role, or validity; see the server log)`, { cause: err });
+      throw new ClientError('SERVER_REFUSED', `server '${serverName}' closed the session at once: it refused our certificate (wrong CA, role, or validity; see the server log)`, { cause: err });
     }
     throw err;
   }
@@ -51,6 +54,9 @@ async function greet(rpc: RpcClient, serverName: string): Promise<void> {
     throw new ClientError('BAD_RESPONSE', `server speaks protocol version ${version}; this client speaks ${PROTOCOL_VERSION}`);
   }
 }
+
+/** Socket errors that mean "not reachable right now", worth a retry. */
+const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN']);
 
 function dialBridge(config: ClientConfig, material: ReturnType<typeof loadTlsMaterial>): Promise<WebSocket> {
   const host = config.bridge.host.includes(':') ? `[${config.bridge.host}]` : config.bridge.host;
@@ -71,9 +77,10 @@ function dialBridge(config: ClientConfig, material: ReturnType<typeof loadTlsMat
       try {
         // Something that is not our bridge (wrong role) gets nothing from us.
         checkPeer(res.socket as unknown as tls.TLSSocket, 'bridge', 'bridge');
+        if (config.keepalive.tcpKeepAliveMs > 0) res.socket.setKeepAlive(true, config.keepalive.tcpKeepAliveMs);
       } catch (err) {
         ws.terminate();
-        reject(new ClientError('CONNECT_FAILED', (err as Error).message, { cause: err }));
+        reject(new ClientError('BRIDGE_REFUSED', (err as Error).message, { cause: err }));
       }
     });
     ws.once('open', () => resolve(ws));
@@ -81,9 +88,12 @@ function dialBridge(config: ClientConfig, material: ReturnType<typeof loadTlsMat
       ws.terminate();
       reject(new ClientError('BRIDGE_REFUSED', `bridge refused the connection: HTTP ${res.statusCode ?? '?'} (is this certificate a client certificate?)`));
     });
-    ws.once('error', (err) =>
-      reject(new ClientError('CONNECT_FAILED', `cannot connect to bridge ${config.bridge.host}:${config.bridge.port}: ${err.message}`, { cause: err })),
-    );
+    ws.once('error', (err: NodeJS.ErrnoException) => {
+      // Network failures (bridge down or restarting) are transient; a TLS failure (the
+      // bridge's certificate, or ours, not accepted) is not.
+      const code = NETWORK_ERRORS.has(err.code ?? '') ? 'CONNECT_FAILED' : 'BRIDGE_REFUSED';
+      reject(new ClientError(code, `cannot connect to bridge ${config.bridge.host}:${config.bridge.port}: ${err.message}`, { cause: err }));
+    });
   });
 }
 
@@ -93,7 +103,10 @@ function waitForPairing(ws: WebSocket, timeoutMs: number): Promise<WsDuplex> {
     const duplex: WsDuplex = new WsDuplex(ws, (msg) => {
       clearTimeout(timer);
       if (msg.type === 'paired') resolve(duplex);
-      else reject(new ClientError('BRIDGE_REFUSED', `bridge: ${msg.code}: ${msg.message}`));
+      else {
+        const transient = msg.code === 'BRIDGE_BUSY' || msg.code === 'BRIDGE_NO_SERVER';
+        reject(new ClientError(transient ? 'BRIDGE_UNAVAILABLE' : 'BRIDGE_REFUSED', `bridge: ${msg.code}: ${msg.message}`));
+      }
     });
     duplex.once('close', () => {
       clearTimeout(timer);

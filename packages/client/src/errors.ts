@@ -4,8 +4,11 @@ import { SignetError } from '@signet/protocol';
  * Codes of the client. Codes the server sends back keep their own names (see
  * RemoteError); codes from @signet/rpm (RPM_*) pass through unchanged.
  * - USAGE: bad command line. (A wrong config file is CONFIG_INVALID, from @signet/protocol.)
- * - CONNECT_FAILED: the bridge cannot be reached or refused the TLS handshake.
- * - BRIDGE_REFUSED: the bridge closed the link with a reason (BRIDGE_BUSY, BRIDGE_NO_SERVER…).
+ * - CONNECT_FAILED: the bridge cannot be reached right now, or the link broke before the
+ *   session began (retried).
+ * - BRIDGE_REFUSED: the bridge refused us: TLS failure, certificate role, protocol (not retried).
+ * - BRIDGE_UNAVAILABLE: the bridge is busy or has no free server link (retried).
+ * - SERVER_REFUSED: the server closed the session at once: it refused our certificate.
  * - SERVER_IDENTITY: the end-to-end peer is not the pinned server (name or role).
  * - TIMEOUT: a deadline passed (connect, pairing, handshake or request).
  * - SESSION_CLOSED: the session ended with requests outstanding.
@@ -19,6 +22,8 @@ export type ClientErrorCode =
   | 'USAGE'
   | 'CONNECT_FAILED'
   | 'BRIDGE_REFUSED'
+  | 'BRIDGE_UNAVAILABLE'
+  | 'SERVER_REFUSED'
   | 'SERVER_IDENTITY'
   | 'TIMEOUT'
   | 'SESSION_CLOSED'

@@ -11,3 +11,5 @@ export { checkPeer, PeerError } from './tls/peer.ts';
 export type { Peer, PeerErrorCode } from './tls/peer.ts';
 export { createLogger, REDACT_PATHS } from './logging.ts';
 export { ConfigError, MAX_CONFIG_BYTES, TlsFiles, LogLevel, parseConfig, readConfigFile, configDir } from './config.ts';
+export { KeepaliveConfig, Liveness, watchLink, probeLink, tickInterval } from './link/keepalive.ts';
+export type { LinkWatch, LivenessVerdict } from './link/keepalive.ts';

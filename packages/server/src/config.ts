@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { LogLevel, TlsFiles, configDir, parseConfig, readConfigFile } from '@signet/protocol';
+import { KeepaliveConfig, LogLevel, TlsFiles, configDir, parseConfig, readConfigFile } from '@signet/protocol';
 
 /**
  * The signing server's daemon configuration (JSON). Unknown keys are refused; relative
@@ -40,6 +40,8 @@ export const ServerConfig = z.strictObject({
       maxDelayMs: z.number().int().min(100).max(600_000).default(30_000),
     })
     .prefault({}),
+  /** Heartbeats and dead-link detection on every link to the bridge. */
+  keepalive: KeepaliveConfig,
   log: z.strictObject({ level: LogLevel.default('info') }).prefault({}),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;

@@ -10,6 +10,8 @@ export interface DialOptions {
   servername: string | undefined;
   tls: TlsMaterial;
   handshakeTimeoutMs: number;
+  /** TCP keepalive initial delay; 0 leaves TCP keepalive off. */
+  tcpKeepAliveMs: number;
 }
 
 /**
@@ -34,7 +36,7 @@ export function dialBridge(opts: DialOptions): Promise<WebSocket> {
       try {
         // A server or client certificate posing as the bridge is refused here.
         checkPeer(res.socket as TLSSocket, 'bridge', 'bridge link');
-        (res.socket as TLSSocket).setKeepAlive(true, 15_000);
+        if (opts.tcpKeepAliveMs > 0) (res.socket as TLSSocket).setKeepAlive(true, opts.tcpKeepAliveMs);
       } catch (err) {
         ws.terminate();
         reject(err);

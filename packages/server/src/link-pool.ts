@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type WebSocket from 'ws';
-import { WsDuplex } from '@signet/protocol';
+import { WsDuplex, watchLink, type KeepaliveConfig } from '@signet/protocol';
 import { backoffDelay } from './backoff.ts';
 
 export interface LinkPoolOptions {
@@ -10,6 +10,8 @@ export interface LinkPoolOptions {
   onPaired: (duplex: WsDuplex, session: string) => void;
   initialDelayMs: number;
   maxDelayMs: number;
+  /** Heartbeats on every link, idle or in a session; a silent link is declared dead. */
+  keepalive: KeepaliveConfig;
   log: Logger;
 }
 
@@ -61,10 +63,16 @@ export class LinkPool {
       return;
     }
     if (failures > 0) log.info({ event: 'reconnected', slot, after: failures }, 'bridge link restored');
+    log.info({ event: 'link-opened', slot }, 'link to the bridge opened');
+    let paired = false;
+    let dead = false;
+    watchLink(ws, this.#opts.keepalive, (silentMs) => {
+      dead = true;
+      log.warn({ event: 'link-dead', slot, silentMs, paired }, 'bridge link silent too long; closing it');
+    });
     this.#idle.add(ws);
     // Logged when the server goes from no ready link to one: "reachable again".
     if (this.#idle.size === 1) log.info({ event: 'link-ready', slot }, 'link to the bridge ready');
-    let paired = false;
     const duplex = new WsDuplex(ws, (msg) => {
       if (msg.type === 'paired' && !paired) {
         paired = true;
@@ -80,7 +88,7 @@ export class LinkPool {
       if (paired) return;
       this.#idle.delete(ws);
       const delay = backoffDelay(failures, this.#opts.initialDelayMs, this.#opts.maxDelayMs);
-      log.info({ event: 'link-closed', slot, retryInMs: delay }, 'idle bridge link closed');
+      if (!dead) log.info({ event: 'link-closed', slot, retryInMs: delay }, 'idle bridge link closed by the bridge');
       this.#later(() => void this.#run(slot, failures + 1), delay);
     });
   }

@@ -31,7 +31,15 @@ export function createSigningServer(config: ServerConfig, backend: Backend, log:
     maxDelayMs: config.reconnect.maxDelayMs,
     log,
     dial: () =>
-      dialBridge({ host: config.bridge.host, port: config.bridge.port, servername, tls: material, handshakeTimeoutMs: config.limits.handshakeTimeoutMs }),
+      dialBridge({
+        host: config.bridge.host,
+        port: config.bridge.port,
+        servername,
+        tls: material,
+        handshakeTimeoutMs: config.limits.handshakeTimeoutMs,
+        tcpKeepAliveMs: config.keepalive.tcpKeepAliveMs,
+      }),
+    keepalive: config.keepalive,
     onPaired: (duplex, session) => {
       const slog = log.child({ session });
       const started = Date.now();

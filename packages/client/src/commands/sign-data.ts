@@ -1,26 +1,36 @@
 import { openSync, fstatSync, readSync, closeSync } from 'node:fs';
 import * as openpgp from 'openpgp';
-import type { RpcClient } from '../rpc-client.ts';
 import { ClientError } from '../errors.ts';
 import { verifyDetachedSignature } from '../openpgp/verify.ts';
 import { writeFileAtomic } from '../atomic-write.ts';
-import type { SigningKey } from '../session.ts';
+import { isLinkFailure, withRetries, type RetryPolicy } from '../retry.ts';
+import type { SessionKeeper } from '../session-keeper.ts';
 
 export interface SignDataOptions {
   input: string;
   output: string;
   armor: boolean;
   maxDataBytes: number;
+  retry: RetryPolicy;
 }
 
 /**
  * `signet sign-data`: a detached OpenPGP signature over a file (e.g. repomd.xml →
  * repomd.xml.asc). The signature is verified before the output file appears.
  */
-export async function signData(rpc: RpcClient, key: SigningKey, opts: SignDataOptions): Promise<void> {
+export async function signData(keeper: SessionKeeper, opts: SignDataOptions): Promise<void> {
   const data = readBounded(opts.input, opts.maxDataBytes);
-  const { bin: packet } = await rpc.call('sign-data', { key: key.info.name }, data);
-  await verifyDetachedSignature(packet, data, key.publicKey, key.info.keyId);
+  const packet = await withRetries(opts.retry, async () => {
+    const session = await keeper.get();
+    try {
+      const { bin } = await session.rpc.call('sign-data', { key: session.key.info.name }, data);
+      await verifyDetachedSignature(bin, data, session.key.publicKey, session.key.info.keyId);
+      return bin;
+    } catch (err) {
+      if (isLinkFailure(err)) keeper.invalidate(session);
+      throw err;
+    }
+  });
   const out = opts.armor ? (await openpgp.readSignature({ binarySignature: packet })).armor() : packet;
   writeFileAtomic(opts.output, out);
 }

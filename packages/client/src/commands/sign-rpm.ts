@@ -2,11 +2,11 @@ import path from 'node:path';
 import { realpathSync, existsSync } from 'node:fs';
 import { isSignetError } from '@signet/protocol';
 import { readPackageHead, verifyPackageDigests, packageInfo, requireHeaderOnlySignable, bytesToSign, buildSignatureHeader, writeSignedPackage } from '@signet/rpm';
-import type { RpcClient } from '../rpc-client.ts';
 import { ClientError } from '../errors.ts';
 import { verifyDetachedSignature } from '../openpgp/verify.ts';
 import { inspectSignaturePacket } from '../openpgp/inspect.ts';
-import type { SigningKey } from '../session.ts';
+import { isLinkFailure, withRetries, type RetryPolicy } from '../retry.ts';
+import type { SessionKeeper } from '../session-keeper.ts';
 
 export interface SignRpmOptions {
   files: string[];
@@ -16,10 +16,13 @@ export interface SignRpmOptions {
   /** Packages in flight at once. */
   jobs: number;
   maxHeaderBytes: number;
+  retry: RetryPolicy;
+  /** Told about each transient failure that is being retried (for the user's terminal). */
+  onRetry?: (file: string, err: unknown, attempt: number) => void;
 }
 
 export type SignRpmResult =
-  | { ok: true; file: string; output: string; nevra: string; keyId: string; method: string }
+  | { ok: true; file: string; output: string; nevra: string; keyId: string; method: string; attempts: number }
   | { ok: false; file: string; code: string; message: string };
 
 /**
@@ -28,8 +31,11 @@ export type SignRpmResult =
  * write it into the package — patched in place when the reserved space suffices, else
  * rewritten to a temp file and renamed. On any failure the input is untouched and no
  * output appears. Packages are pipelined: `jobs` requests in flight over one session.
+ *
+ * A request caught by a dropped link, or a bridge or server restart, is retried on a new
+ * session (signing a header twice is harmless), up to `retry.maxAttempts` per package.
  */
-export async function signRpms(rpc: RpcClient, key: SigningKey, opts: SignRpmOptions): Promise<SignRpmResult[]> {
+export async function signRpms(keeper: SessionKeeper, opts: SignRpmOptions): Promise<SignRpmResult[]> {
   const targets = planOutputs(opts);
   const results: SignRpmResult[] = new Array(opts.files.length);
   let next = 0;
@@ -37,7 +43,7 @@ export async function signRpms(rpc: RpcClient, key: SigningKey, opts: SignRpmOpt
     for (let i = next++; i < opts.files.length; i = next++) {
       const file = opts.files[i] as string;
       try {
-        results[i] = await signOne(rpc, key, file, targets[i] as string | undefined, opts.maxHeaderBytes);
+        results[i] = await signOne(keeper, file, targets[i] as string | undefined, opts);
       } catch (err) {
         results[i] = { ok: false, file, code: isSignetError(err) ? err.code : 'INTERNAL', message: (err as Error).message };
       }
@@ -47,20 +53,36 @@ export async function signRpms(rpc: RpcClient, key: SigningKey, opts: SignRpmOpt
   return results;
 }
 
-async function signOne(rpc: RpcClient, key: SigningKey, file: string, dest: string | undefined, maxHeaderBytes: number): Promise<SignRpmResult> {
-  const { layout } = await readPackageHead(file, { mainMaxBytes: maxHeaderBytes });
+async function signOne(keeper: SessionKeeper, file: string, dest: string | undefined, opts: SignRpmOptions): Promise<SignRpmResult> {
+  const { layout } = await readPackageHead(file, { mainMaxBytes: opts.maxHeaderBytes });
   const info = packageInfo(layout.mainHeader);
   // Packages without a payload digest (rpm < 4.14) need a v3 signature over the payload.
   requireHeaderOnlySignable(info);
   // The holder of the file is the only party who can see a damaged payload: check it now.
   await verifyPackageDigests(file, layout);
   const header = bytesToSign(layout);
-  const { bin: packet } = await rpc.call('sign-rpm-header', { key: key.info.name }, header);
-  await verifyDetachedSignature(packet, header, key.publicKey, key.info.keyId);
+  let attempts = 0;
+  const { packet, keyId } = await withRetries(
+    opts.retry,
+    async () => {
+      attempts++;
+      const session = await keeper.get();
+      try {
+        const { bin: packet } = await session.rpc.call('sign-rpm-header', { key: session.key.info.name }, header);
+        // No signature leaves the client unverified: checked before anything is written.
+        await verifyDetachedSignature(packet, header, session.key.publicKey, session.key.info.keyId);
+        return { packet, keyId: session.key.info.keyId };
+      } catch (err) {
+        if (isLinkFailure(err)) keeper.invalidate(session);
+        throw err;
+      }
+    },
+    (err, attempt) => opts.onRetry?.(file, err, attempt),
+  );
   const { pubkeyAlgorithm } = inspectSignaturePacket(packet);
   const built = buildSignatureHeader(layout.signatureHeader, packet, pubkeyAlgorithm);
   const written = await writeSignedPackage({ src: file, dest, layout, newSignatureRegion: built.region, sameSize: built.sameSize });
-  return { ok: true, file, output: written.path, nevra: info.nevra, keyId: key.info.keyId, method: written.method };
+  return { ok: true, file, output: written.path, nevra: info.nevra, keyId, method: written.method, attempts };
 }
 
 /** Output path per input (undefined = in place). Refuses outputs that collide. */
