@@ -13,8 +13,11 @@ export interface Cluster {
   signet(args: string[]): Promise<RunResult>;
   /** Runs `signet` with another client config file. */
   signetAs(config: string, args: string[]): Promise<RunResult>;
-  /** Writes a client config for certificate `certName`, pinning `serverName`. */
-  clientConfig(certName: string, opts?: { serverName?: string; tls?: { cert: string; key: string; ca: string } }): string;
+  /**
+   * Writes a client config for certificate `certName`, pinning `serverName`. Retries are
+   * off unless `retryAttempts` says otherwise: these configs serve refusal tests.
+   */
+  clientConfig(certName: string, opts?: { serverName?: string; tls?: { cert: string; key: string; ca: string }; retryAttempts?: number }): string;
   stop(): Promise<void>;
 }
 
@@ -35,7 +38,15 @@ export async function startCluster(opts: { keyType?: 'rsa4096' | 'ed25519'; pool
     clientConfig(certName, o = {}) {
       const file = path.join(dir, `client-${certName}-${n++}.json`);
       const tls = o.tls ?? { ...dep.cert(certName), ca: dep.caCert };
-      writeFileSync(file, JSON.stringify({ bridge: { host: '127.0.0.1', port: bridge.clientPort }, serverName: o.serverName ?? dep.serverName, tls }));
+      writeFileSync(
+        file,
+        JSON.stringify({
+          bridge: { host: '127.0.0.1', port: bridge.clientPort },
+          serverName: o.serverName ?? dep.serverName,
+          tls,
+          retry: { maxAttempts: o.retryAttempts ?? 1 },
+        }),
+      );
       return file;
     },
     async stop() {

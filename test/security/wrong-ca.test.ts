@@ -59,7 +59,7 @@ describe('certificates from a rogue CA', () => {
     const sessions = logEvents(cluster.bridge).filter((e) => e['event'] === 'session').length;
     const r = await trySign(config, 'rogue-client');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/signet: (CONNECT_FAILED|BRIDGE_REFUSED): /);
+    expect(r.stderr).toMatch(/signet: (\S+: )?(CONNECT_FAILED|BRIDGE_REFUSED): /);
     expect(r.written).toEqual([]);
     expect(auditRows(cluster.dep)).toBe(audit);
     await cluster.bridge.waitFor((l) => l['event'] === 'tls-refused' && l['port'] === 'client', 10_000);
@@ -88,7 +88,7 @@ describe('certificates from a rogue CA', () => {
       const r = await trySign(config, 'rogue-bridge');
       expect(r.code).toBe(1);
       // A bridge we cannot authenticate is refused for good, never retried.
-      expect(r.stderr).toMatch(/signet: BRIDGE_REFUSED: .*(certificate|self-signed|issuer)/i);
+      expect(r.stderr).toMatch(/signet: (\S+: )?BRIDGE_REFUSED: .*(certificate|self-signed|issuer)/i);
       expect(r.written).toEqual([]);
       await server.waitFor((l) => l['event'] === 'dial-failed', 15_000);
       await sleep(300);

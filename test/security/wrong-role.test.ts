@@ -1,9 +1,10 @@
+import path from 'node:path';
 import type tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, FrameDecoder } from '@signet/protocol/e2e';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
 import { innerClient, innerServer, sendPaired, startHostileBridge, type HostileBridge } from '../helpers/security-bridge.ts';
-import { logEvents, runClient, sleep, startServerProcess, writeClientConfig } from '../helpers/security-common.ts';
+import { copySample, listFiles, logEvents, removeDir, runClient, SAMPLE_RPM, sleep, startServerProcess, tempDir, writeClientConfig } from '../helpers/security-common.ts';
 import type { Daemon } from '../../scripts/lib/run.ts';
 
 /**
@@ -101,7 +102,9 @@ describe('certificates of our CA in the wrong role', () => {
     it(`the bridge certificate posing as the inner server (client pins '${pinned}'): SERVER_IDENTITY, nothing sent`, async () => {
       const dep = cluster.dep;
       const config = writeClientConfig(dep, { port: hostile.clientPort, serverName: pinned, name: `pin-${pinned}` });
-      const run = runClient(config, ['sign-rpm', '--key', dep.keyName, '--passphrase-file', dep.passphraseFile, '-o', dep.dir, '/nonexistent.rpm']);
+      // A real package: the client reads and checks it before it opens a session.
+      const work = tempDir();
+      const run = runClient(config, ['sign-rpm', '--key', dep.keyName, '--passphrase-file', dep.passphraseFile, '-o', work, copySample(work)]);
       const ws = await hostile.nextClient();
       sendPaired(ws);
       // The hostile bridge terminates the inner TLS itself with its own (genuine) certificate.
@@ -111,7 +114,9 @@ describe('certificates of our CA in the wrong role', () => {
       );
       const r = await run;
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/signet: SERVER_IDENTITY: /);
+      expect(r.stderr).toMatch(/signet: (\S+: )?SERVER_IDENTITY: /);
+      expect(listFiles(work).filter((f) => f !== path.basename(SAMPLE_RPM))).toEqual([]);
+      removeDir(work);
       if (pinned === 'localhost') expect(r.stderr).toMatch(/bridge certificate where a server certificate is required/);
       // Not a byte of the session (no request, no passphrase) reached the impostor.
       expect((await inner).bytes.length).toBe(0);

@@ -92,7 +92,10 @@ function dialBridge(config: ClientConfig, material: ReturnType<typeof loadTlsMat
       // Network failures (bridge down or restarting) are transient; a TLS failure (the
       // bridge's certificate, or ours, not accepted) is not.
       const code = NETWORK_ERRORS.has(err.code ?? '') ? 'CONNECT_FAILED' : 'BRIDGE_REFUSED';
-      reject(new ClientError(code, `cannot connect to bridge ${config.bridge.host}:${config.bridge.port}: ${err.message}`, { cause: err }));
+      // Under TLS 1.3 a bridge that refuses our certificate often just hangs up after the
+      // handshake: indistinguishable from a restart, so it is retried, but say so.
+      const hint = err.code === 'ECONNRESET' ? ' (if this persists, the bridge may be refusing our certificate: see its log for tls-refused)' : '';
+      reject(new ClientError(code, `cannot connect to bridge ${config.bridge.host}:${config.bridge.port}: ${err.message}${hint}`, { cause: err }));
     });
   });
 }
