@@ -1,10 +1,11 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, FrameDecoder } from '@signet/protocol/e2e';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
 import { innerClient, innerServer, sendPaired, startHostileBridge, type HostileBridge } from '../helpers/security-bridge.ts';
-import { copySample, listFiles, logEvents, removeDir, runClient, SAMPLE_RPM, sleep, startServerProcess, tempDir, writeClientConfig } from '../helpers/security-common.ts';
+import { copySample, listFiles, logEvents, removeDir, runClient, sleep, startServerProcess, tempDir, writeClientConfig } from '../helpers/security-common.ts';
 import type { Daemon } from '../../scripts/lib/run.ts';
 
 /**
@@ -104,7 +105,9 @@ describe('certificates of our CA in the wrong role', () => {
       const config = writeClientConfig(dep, { port: hostile.clientPort, serverName: pinned, name: `pin-${pinned}` });
       // A real package: the client reads and checks it before it opens a session.
       const work = tempDir();
-      const run = runClient(config, ['sign-rpm', '--key', dep.keyName, '--passphrase-file', dep.passphraseFile, '-o', work, copySample(work)]);
+      const out = path.join(work, 'out');
+      fs.mkdirSync(out);
+      const run = runClient(config, ['sign-rpm', '--key', dep.keyName, '--passphrase-file', dep.passphraseFile, '-o', out, copySample(work)]);
       const ws = await hostile.nextClient();
       sendPaired(ws);
       // The hostile bridge terminates the inner TLS itself with its own (genuine) certificate.
@@ -115,7 +118,7 @@ describe('certificates of our CA in the wrong role', () => {
       const r = await run;
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/signet: (\S+: )?SERVER_IDENTITY: /);
-      expect(listFiles(work).filter((f) => f !== path.basename(SAMPLE_RPM))).toEqual([]);
+      expect(listFiles(out)).toEqual([]);
       removeDir(work);
       if (pinned === 'localhost') expect(r.stderr).toMatch(/bridge certificate where a server certificate is required/);
       // Not a byte of the session (no request, no passphrase) reached the impostor.
