@@ -49,8 +49,9 @@ export async function startCluster(opts: { keyType?: 'rsa4096' | 'ed25519'; pool
       );
       return file;
     },
+    // A test may replace bridge or server (restarts); stop whatever runs now.
     async stop() {
-      await Promise.all([server.stop(), bridge.stop()]);
+      await Promise.all([this.server.stop(), this.bridge.stop()]);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -10,7 +10,7 @@ import { withSession } from './session.ts';
 import { SessionKeeper } from './session-keeper.ts';
 import { whoami, ping, listKeys, getPublicKey, formatKeys } from './commands/info.ts';
 import { signData } from './commands/sign-data.ts';
-import { signRpms } from './commands/sign-rpm.ts';
+import { signRpms, type SignRpmResult } from './commands/sign-rpm.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 
 export const USAGE = `usage: signet [--config FILE] COMMAND [options]
@@ -123,33 +123,36 @@ async function dispatch(command: string, args: string[], v: Values, config: Clie
       need(Number.isInteger(jobs) && jobs >= 1 && jobs <= 1024, '--jobs must be 1..1024');
       const passphrase = await readPassphrase(v['passphrase-file'], `access passphrase for key ${v.key}: `);
       const keeper = new SessionKeeper(config, v.key as string, passphrase);
-      let results;
+      let failed = 0;
+      let total = 0;
+      // Each package is reported as soon as it is done, so a long batch shows progress
+      // and a crash of this process loses no report of what was already written.
+      const report = (r: SignRpmResult): void => {
+        total++;
+        if (v.json) io.stdout.write(`${JSON.stringify(r)}\n`);
+        if (r.ok) {
+          if (!v.json) io.stdout.write(`signed ${r.file} -> ${r.output} (key ${r.keyId})\n`);
+        } else {
+          failed++;
+          io.stderr.write(`signet: ${r.file}: ${r.code}: ${r.message}\n`);
+        }
+      };
       try {
-        results = await signRpms(keeper, {
+        await signRpms(keeper, {
           files: args,
           outDir: v.output,
           inPlace: v['in-place'] === true,
           jobs,
           maxHeaderBytes: config.limits.maxHeaderBytes,
           retry: config.retry,
+          onResult: report,
           onRetry: (file, err, attempt) =>
             io.stderr.write(`signet: ${file}: ${isSignetError(err) ? err.code : 'ERROR'}: ${(err as Error).message}; retrying (attempt ${attempt + 1} of ${config.retry.maxAttempts})\n`),
         });
       } finally {
         keeper.close();
       }
-      let failed = 0;
-      for (const r of results) {
-        if (r.ok) {
-          if (v.json) io.stdout.write(`${JSON.stringify(r)}\n`);
-          else io.stdout.write(`signed ${r.file} -> ${r.output} (key ${r.keyId})\n`);
-        } else {
-          failed++;
-          if (v.json) io.stdout.write(`${JSON.stringify(r)}\n`);
-          io.stderr.write(`signet: ${r.file}: ${r.code}: ${r.message}\n`);
-        }
-      }
-      if (failed > 0) io.stderr.write(`signet: ${failed} of ${results.length} packages failed\n`);
+      if (failed > 0) io.stderr.write(`signet: ${failed} of ${total} packages failed\n`);
       return failed > 0 ? 1 : 0;
     }
     default:

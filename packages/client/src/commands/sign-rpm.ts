@@ -19,6 +19,8 @@ export interface SignRpmOptions {
   retry: RetryPolicy;
   /** Told about each transient failure that is being retried (for the user's terminal). */
   onRetry?: (file: string, err: unknown, attempt: number) => void;
+  /** Told about each package as soon as it is done, in completion order. */
+  onResult?: (result: SignRpmResult) => void;
 }
 
 export type SignRpmResult =
@@ -47,6 +49,7 @@ export async function signRpms(keeper: SessionKeeper, opts: SignRpmOptions): Pro
       } catch (err) {
         results[i] = { ok: false, file, code: isSignetError(err) ? err.code : 'INTERNAL', message: (err as Error).message };
       }
+      opts.onResult?.(results[i] as SignRpmResult);
     }
   };
   await Promise.all(Array.from({ length: Math.min(opts.jobs, opts.files.length) }, worker));
