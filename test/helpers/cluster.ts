@@ -29,7 +29,7 @@ export async function startCluster(opts: { keyType?: 'rsa4096' | 'ed25519'; pool
   writeEndpointConfigs(dep, bridge, { poolSize: opts.poolSize ?? 2 });
   const server = await startServer(dep);
   let n = 0;
-  return {
+  const cluster: Cluster = {
     dep,
     bridge,
     server,
@@ -51,8 +51,9 @@ export async function startCluster(opts: { keyType?: 'rsa4096' | 'ed25519'; pool
     },
     // A test may replace bridge or server (restarts); stop whatever runs now.
     async stop() {
-      await Promise.all([this.server.stop(), this.bridge.stop()]);
+      await Promise.all([cluster.server.stop(), cluster.bridge.stop()]);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return cluster;
 }
