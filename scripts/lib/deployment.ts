@@ -101,7 +101,11 @@ export async function startBridge(dep: Deployment, configFile = dep.bridgeConfig
 }
 
 /** Writes the server's and client's configs for a bridge on `ports`. */
-export function writeEndpointConfigs(dep: Deployment, ports: { clientPort: number; serverPort: number }, extra: { poolSize?: number } = {}): void {
+export function writeEndpointConfigs(
+  dep: Deployment,
+  ports: { clientPort: number; serverPort: number },
+  extra: { poolSize?: number; server?: Record<string, unknown>; client?: Record<string, unknown> } = {},
+): void {
   writeFileSync(
     dep.serverConfig,
     JSON.stringify(
@@ -110,6 +114,7 @@ export function writeEndpointConfigs(dep: Deployment, ports: { clientPort: numbe
         bridge: { host: '127.0.0.1', port: ports.serverPort },
         tls: { ...dep.cert(dep.serverName), ca: dep.caCert },
         poolSize: extra.poolSize ?? 2,
+        ...extra.server,
       },
       null,
       2,
@@ -117,7 +122,11 @@ export function writeEndpointConfigs(dep: Deployment, ports: { clientPort: numbe
   );
   writeFileSync(
     dep.clientConfig,
-    JSON.stringify({ bridge: { host: '127.0.0.1', port: ports.clientPort }, serverName: dep.serverName, tls: { ...dep.cert(dep.user), ca: dep.caCert } }, null, 2),
+    JSON.stringify(
+      { bridge: { host: '127.0.0.1', port: ports.clientPort }, serverName: dep.serverName, tls: { ...dep.cert(dep.user), ca: dep.caCert }, ...extra.client },
+      null,
+      2,
+    ),
   );
 }
 

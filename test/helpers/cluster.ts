@@ -22,11 +22,13 @@ export interface Cluster {
 }
 
 /** A whole deployment, its bridge and its server, as real processes in a temp dir. */
-export async function startCluster(opts: { keyType?: 'rsa4096' | 'ed25519'; poolSize?: number } = {}): Promise<Cluster> {
+export async function startCluster(
+  opts: { keyType?: 'rsa4096' | 'ed25519'; poolSize?: number; server?: Record<string, unknown>; client?: Record<string, unknown> } = {},
+): Promise<Cluster> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'signet-e2e-'));
   const dep = await createDeployment({ dir, keyType: opts.keyType ?? 'rsa4096', argon2: 'min' });
   const bridge = await startBridge(dep);
-  writeEndpointConfigs(dep, bridge, { poolSize: opts.poolSize ?? 2 });
+  writeEndpointConfigs(dep, bridge, { poolSize: opts.poolSize ?? 2, ...(opts.server ? { server: opts.server } : {}), ...(opts.client ? { client: opts.client } : {}) });
   const server = await startServer(dep);
   let n = 0;
   const cluster: Cluster = {

@@ -30,6 +30,16 @@ export const ServerConfig = z.strictObject({
       maxDataBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(16 * 1024 * 1024),
       /** Requests one session may have in flight; more wait in the session's own stream. */
       maxInFlightPerSession: z.number().int().min(1).max(4096).default(64),
+      /**
+       * Client sessions served at once. At the limit the server stops offering links to the
+       * bridge, so further clients wait there (bounded by the bridge's own limits) instead
+       * of being accepted and starved.
+       */
+      maxSessions: z.number().int().min(1).max(10_000).default(64),
+      /** Sessions one user may hold at once; more are answered SERVER_BUSY (retryable). */
+      maxSessionsPerUser: z.number().int().min(1).max(10_000).default(16),
+      /** Requests in flight across all sessions; more are answered SERVER_BUSY (retryable). */
+      maxInFlight: z.number().int().min(1).max(100_000).default(512),
     })
     .prefault({}),
   reconnect: z

@@ -16,6 +16,13 @@ export interface HandlerLimits {
  * TLS client certificate, fixed for the session; unlocked keys live in this closure only
  * and are gone when the session ends.
  */
+/** The handler of a session refused for load: every request is answered SERVER_BUSY. */
+export function busyHandler(why: string): Handler {
+  return async () => {
+    throw new ServerError('SERVER_BUSY', why);
+  };
+}
+
 export function createHandler(user: string, backend: Backend, limits: HandlerLimits): Handler {
   const unlocked = new Map<string, UnlockedKey>();
 

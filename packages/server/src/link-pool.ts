@@ -6,8 +6,13 @@ import { backoffDelay } from './backoff.ts';
 export interface LinkPoolOptions {
   size: number;
   dial: () => Promise<WebSocket>;
-  /** Called when the bridge couples a link with a client; the link then belongs to the session. */
-  onPaired: (duplex: WsDuplex, session: string) => void;
+  /**
+   * Called when the bridge couples a link with a client; the link then belongs to the
+   * session. Resolves when the session is over.
+   */
+  onPaired: (duplex: WsDuplex, session: string) => Promise<void>;
+  /** Sessions at once; at the limit, slots stop offering links until one ends. */
+  maxSessions: number;
   initialDelayMs: number;
   maxDelayMs: number;
   /** Heartbeats on every link, idle or in a session; a silent link is declared dead. */
@@ -26,6 +31,9 @@ export class LinkPool {
   readonly #idle = new Set<WebSocket>();
   #stopped = false;
   #timers = new Set<NodeJS.Timeout>();
+  #active = 0;
+  /** Slots waiting for a session to end before they offer another link. */
+  readonly #parked: number[] = [];
 
   constructor(opts: LinkPoolOptions) {
     this.#opts = opts;
@@ -38,6 +46,11 @@ export class LinkPool {
   /** Number of links currently open and waiting for a client. */
   get idle(): number {
     return this.#idle.size;
+  }
+
+  /** Client sessions in progress. */
+  get active(): number {
+    return this.#active;
   }
 
   stop(): void {
@@ -77,8 +90,16 @@ export class LinkPool {
       if (msg.type === 'paired' && !paired) {
         paired = true;
         this.#idle.delete(ws);
-        this.#opts.onPaired(duplex, msg.session);
-        void this.#run(slot, 0);
+        this.#active++;
+        void this.#opts.onPaired(duplex, msg.session).finally(() => {
+          this.#active--;
+          const next = this.#parked.shift();
+          if (next !== undefined) void this.#run(next, 0);
+        });
+        // Offer a fresh link at once, unless the server is at its session limit: then
+        // clients wait at the bridge, not inside a server that cannot serve them.
+        if (this.#active >= this.#opts.maxSessions) this.#parked.push(slot);
+        else void this.#run(slot, 0);
       } else if (msg.type === 'error') {
         log.warn({ event: 'bridge-error', slot, code: msg.code, reason: msg.message }, 'bridge reported an error');
       }

@@ -4,14 +4,39 @@ import { isSignetError } from '@signet/protocol';
 import { encodeFrame, FrameDecoder, Request, type FrameLimits } from '@signet/protocol/e2e';
 import type { Handler } from './handler.ts';
 
+/** Server codes a client may retry after backing off. */
+const RETRYABLE = new Set(['SERVER_BUSY']);
+
+/** A counter shared by all sessions: requests in flight across the server. */
+export interface InFlightGate {
+  tryEnter(): boolean;
+  leave(): void;
+}
+
+export function createInFlightGate(max: number): InFlightGate {
+  let n = 0;
+  return {
+    tryEnter: () => (n < max ? (n++, true) : false),
+    leave: () => void n--,
+  };
+}
+
 /**
  * Serves one client session: reads frames from the inner TLS socket, validates each
  * request against the protocol schema, runs up to `maxInFlight` at once (a client
  * pipelines, it never waits a round trip per package), and writes each response as it
  * completes, tagged with its request id.
  */
-export function serveRpc(socket: TLSSocket, handler: Handler, limits: FrameLimits & { maxInFlight: number }, log: Logger): Promise<void> {
-  const decoder = new FrameDecoder(limits);
+export interface RpcLimits extends FrameLimits {
+  maxInFlight: number;
+  /** Largest attachment per operation; a larger one is refused before it is buffered. */
+  binLimit: (op: string) => number;
+}
+
+export function serveRpc(socket: TLSSocket, handler: Handler, limits: RpcLimits, gate: InFlightGate, log: Logger): Promise<void> {
+  const decoder = new FrameDecoder(limits, {
+    binLimit: (json) => limits.binLimit(typeof (json as { op?: unknown })?.op === 'string' ? (json as { op: string }).op : ''),
+  });
   let inFlight = 0;
 
   const send = (message: unknown, bin?: Buffer): void => {
@@ -21,7 +46,7 @@ export function serveRpc(socket: TLSSocket, handler: Handler, limits: FrameLimit
     socket.uncork();
   };
 
-  const run = async (json: unknown, bin: Buffer): Promise<void> => {
+  const run = async (json: unknown, bin: Buffer, oversized: number | undefined): Promise<void> => {
     const parsed = Request.safeParse(json);
     if (!parsed.success) {
       const id = typeof (json as { id?: unknown })?.id === 'number' ? (json as { id: number }).id : 0;
@@ -29,17 +54,29 @@ export function serveRpc(socket: TLSSocket, handler: Handler, limits: FrameLimit
       return;
     }
     const req = parsed.data;
+    if (oversized !== undefined) {
+      const message = `attachment of ${oversized} bytes exceeds this server's limit for ${req.op} (${limits.binLimit(req.op)} bytes); it was not read`;
+      send({ t: 'res', id: req.id, ok: false, error: { code: 'REQUEST_TOO_LARGE', message, retryable: false } });
+      return;
+    }
+    // Past the server-wide limit the answer is "busy, retry later", never a queue.
+    if (!gate.tryEnter()) {
+      send({ t: 'res', id: req.id, ok: false, error: { code: 'SERVER_BUSY', message: 'the server has too many requests in flight; retry later', retryable: true } });
+      return;
+    }
     try {
       const { result, bin: out } = await handler(req, bin);
       send({ t: 'res', id: req.id, ok: true, result }, out);
     } catch (err) {
       if (isSignetError(err)) {
-        send({ t: 'res', id: req.id, ok: false, error: { code: err.code, message: err.message.slice(0, 2048), retryable: false } });
+        send({ t: 'res', id: req.id, ok: false, error: { code: err.code, message: err.message.slice(0, 2048), retryable: RETRYABLE.has(err.code) } });
       } else {
         // Unexpected failures stay in the server log; the wire gets no internals.
         log.error({ err, op: req.op }, 'request failed');
         send({ t: 'res', id: req.id, ok: false, error: { code: 'INTERNAL', message: 'internal server error; see the server log', retryable: true } });
       }
+    } finally {
+      gate.leave();
     }
   };
 
@@ -57,7 +94,7 @@ export function serveRpc(socket: TLSSocket, handler: Handler, limits: FrameLimit
         inFlight++;
         // Bound work per session: stop reading while too many requests are in flight.
         if (inFlight >= limits.maxInFlight) socket.pause();
-        void run(frame.json, frame.bin).finally(() => {
+        void run(frame.json, frame.bin, frame.oversized).finally(() => {
           inFlight--;
           if (inFlight < limits.maxInFlight && socket.isPaused()) socket.resume();
         });

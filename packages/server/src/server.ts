@@ -5,14 +5,16 @@ import type { Backend } from './backend.ts';
 import { dialBridge } from './dial.ts';
 import { LinkPool } from './link-pool.ts';
 import { createInnerTlsAcceptor } from './inner-tls.ts';
-import { createHandler } from './handler.ts';
-import { serveRpc } from './rpc-server.ts';
+import { busyHandler, createHandler } from './handler.ts';
+import { createInFlightGate, serveRpc } from './rpc-server.ts';
 
 export interface SigningServer {
   start(): void;
   stop(): void;
   /** Links open to the bridge and waiting for a client. */
   idleLinks(): number;
+  /** Client sessions in progress. */
+  activeSessions(): number;
 }
 
 /**
@@ -23,6 +25,8 @@ export interface SigningServer {
 export function createSigningServer(config: ServerConfig, backend: Backend, log: Logger): SigningServer {
   const material = loadTlsMaterial(config.tls);
   const acceptInner = createInnerTlsAcceptor(material, config.limits.handshakeTimeoutMs);
+  const gate = createInFlightGate(config.limits.maxInFlight);
+  const sessionsByUser = new Map<string, number>();
   const servername = config.bridge.servername;
 
   const pool = new LinkPool({
@@ -40,32 +44,51 @@ export function createSigningServer(config: ServerConfig, backend: Backend, log:
         tcpKeepAliveMs: config.keepalive.tcpKeepAliveMs,
       }),
     keepalive: config.keepalive,
-    onPaired: (duplex, session) => {
+    maxSessions: config.limits.maxSessions,
+    onPaired: async (duplex, session) => {
       const slog = log.child({ session });
       const started = Date.now();
-      acceptInner(duplex).then(
-        async ({ socket, peer }) => {
-          const ulog = slog.child({ user: peer.cn });
-          ulog.info({ event: 'session-start' }, 'client session started');
-          const handler = createHandler(peer.cn, backend, config.limits);
-          await serveRpc(
-            socket,
-            handler,
-            {
-              maxJson: 64 * 1024,
-              maxBin: Math.max(config.limits.maxHeaderBytes, config.limits.maxDataBytes),
-              maxInFlight: config.limits.maxInFlightPerSession,
-            },
-            ulog,
-          );
-          duplex.destroy();
-          ulog.info({ event: 'session-end', durationMs: Date.now() - started }, 'client session ended');
-        },
-        (err: unknown) => {
-          slog.warn({ event: 'session-refused', reason: (err as Error).message }, 'inner TLS session refused');
-          duplex.destroy();
-        },
-      );
+      let accepted;
+      try {
+        accepted = await acceptInner(duplex);
+      } catch (err) {
+        slog.warn({ event: 'session-refused', reason: (err as Error).message }, 'inner TLS session refused');
+        duplex.destroy();
+        return;
+      }
+      const { socket, peer } = accepted;
+      const user = peer.cn;
+      const ulog = slog.child({ user });
+      const held = sessionsByUser.get(user) ?? 0;
+      sessionsByUser.set(user, held + 1);
+      try {
+        // One user cannot take every session: past the limit the session only says busy.
+        const overLimit = held >= config.limits.maxSessionsPerUser;
+        if (overLimit) ulog.warn({ event: 'session-busy', held }, 'user is at limits.maxSessionsPerUser');
+        else ulog.info({ event: 'session-start' }, 'client session started');
+        const handler = overLimit
+          ? busyHandler(`user ${user} already holds ${held} sessions (limits.maxSessionsPerUser); retry later`)
+          : createHandler(user, backend, config.limits);
+        await serveRpc(
+          socket,
+          handler,
+          {
+            maxJson: 64 * 1024,
+            maxBin: Math.max(config.limits.maxHeaderBytes, config.limits.maxDataBytes),
+            maxInFlight: config.limits.maxInFlightPerSession,
+            // Headers and data have their own limits, applied before the bytes are read.
+            binLimit: (op) => (op === 'sign-rpm-header' ? config.limits.maxHeaderBytes : op === 'sign-data' ? config.limits.maxDataBytes : 0),
+          },
+          gate,
+          ulog,
+        );
+      } finally {
+        const left = (sessionsByUser.get(user) ?? 1) - 1;
+        if (left === 0) sessionsByUser.delete(user);
+        else sessionsByUser.set(user, left);
+      }
+      duplex.destroy();
+      ulog.info({ event: 'session-end', durationMs: Date.now() - started }, 'client session ended');
     },
   });
 
@@ -73,5 +96,6 @@ export function createSigningServer(config: ServerConfig, backend: Backend, log:
     start: () => pool.start(),
     stop: () => pool.stop(),
     idleLinks: () => pool.idle,
+    activeSessions: () => pool.active,
   };
 }

@@ -27,6 +27,20 @@ export const DEFAULT_FRAME_LIMITS: FrameLimits = {
 export interface Frame {
   json: unknown;
   bin: Buffer;
+  /**
+   * Set when the attachment exceeded the per-message limit (`binLimit`): its bytes were
+   * skipped as they arrived, never buffered, and `bin` is empty. Value: its declared size.
+   */
+  oversized?: number;
+}
+
+export interface DecoderOptions {
+  /**
+   * The attachment limit for one message, decided from its JSON part before any byte of
+   * the attachment is buffered (e.g. headers and data have different limits). Cannot
+   * exceed FrameLimits.maxBin, which is checked from the prefix alone.
+   */
+  binLimit?: (json: unknown) => number;
 }
 
 export function encodeFrame(message: unknown, bin: Buffer = Buffer.alloc(0)): Buffer[] {
@@ -43,15 +57,27 @@ export function encodeFrame(message: unknown, bin: Buffer = Buffer.alloc(0)): Bu
  */
 export class FrameDecoder {
   readonly #limits: FrameLimits;
+  readonly #binLimit: ((json: unknown) => number) | undefined;
   #chunks: Buffer[] = [];
   #buffered = 0;
+  /** Bytes of an oversized attachment still to be discarded as they arrive. */
+  #skipping = 0;
+  /** The current frame's attachment already passed `binLimit` (check once per frame). */
+  #admitted = false;
 
-  constructor(limits: FrameLimits = DEFAULT_FRAME_LIMITS) {
+  constructor(limits: FrameLimits = DEFAULT_FRAME_LIMITS, options: DecoderOptions = {}) {
     this.#limits = limits;
+    this.#binLimit = options.binLimit;
   }
 
   /** Adds bytes and returns every frame now complete. Throws ProtocolError on bad input. */
   push(chunk: Buffer): Frame[] {
+    if (this.#skipping > 0) {
+      const skip = Math.min(this.#skipping, chunk.length);
+      this.#skipping -= skip;
+      chunk = chunk.subarray(skip);
+      if (chunk.length === 0) return [];
+    }
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
     const frames: Frame[] = [];
@@ -59,6 +85,7 @@ export class FrameDecoder {
       const frame = this.#next();
       if (frame === undefined) return frames;
       frames.push(frame);
+      if (frame.oversized !== undefined && this.#skipping > 0) return frames;
     }
   }
 
@@ -74,19 +101,27 @@ export class FrameDecoder {
     if (binLength > this.#limits.maxBin) {
       throw new ProtocolError('FRAME_TOO_LARGE', `attachment of ${binLength} bytes exceeds the limit of ${this.#limits.maxBin}`);
     }
+    if (this.#binLimit && !this.#admitted && binLength > 0 && this.#buffered >= FRAME_PREFIX + jsonLength) {
+      const json = parseJson(this.#peek(FRAME_PREFIX + jsonLength).subarray(FRAME_PREFIX));
+      this.#admitted = binLength <= this.#binLimit(json);
+      if (!this.#admitted) {
+        // Refused from the message itself: the attachment is discarded as it streams in.
+        this.#take(FRAME_PREFIX + jsonLength);
+        const present = Math.min(this.#buffered, binLength);
+        this.#take(present);
+        this.#skipping = binLength - present;
+        return { json, bin: Buffer.alloc(0), oversized: binLength };
+      }
+    }
     const total = FRAME_PREFIX + jsonLength + binLength;
     if (this.#buffered < total) return undefined;
+    this.#admitted = false;
     const all = this.#take(total);
-    let json: unknown;
-    try {
-      json = JSON.parse(all.subarray(FRAME_PREFIX, FRAME_PREFIX + jsonLength).toString('utf8'));
-    } catch (cause) {
-      throw new ProtocolError('FRAME_MALFORMED', 'message is not valid JSON', { cause });
-    }
-    return { json, bin: all.subarray(FRAME_PREFIX + jsonLength) };
+    return { json: parseJson(all.subarray(FRAME_PREFIX, FRAME_PREFIX + jsonLength)), bin: all.subarray(FRAME_PREFIX + jsonLength) };
   }
 
   #peek(n: number): Buffer {
+    if (this.#chunks.length === 0) return Buffer.alloc(0);
     const first = this.#chunks[0] as Buffer;
     if (first.length >= n) return first.subarray(0, n);
     return Buffer.concat(this.#chunks).subarray(0, n);
@@ -98,5 +133,13 @@ export class FrameDecoder {
     this.#chunks = rest.length > 0 ? [rest] : [];
     this.#buffered = rest.length;
     return all.subarray(0, n);
+  }
+}
+
+function parseJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (cause) {
+    throw new ProtocolError('FRAME_MALFORMED', 'message is not valid JSON', { cause });
   }
 }
