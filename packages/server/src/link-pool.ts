@@ -29,6 +29,8 @@ export interface LinkPoolOptions {
 export class LinkPool {
   readonly #opts: LinkPoolOptions;
   readonly #idle = new Set<WebSocket>();
+  /** Idle links closed by us to stay within maxSessions; their slots park, not redial. */
+  readonly #retired = new WeakSet<WebSocket>();
   #stopped = false;
   #timers = new Set<NodeJS.Timeout>();
   #active = 0;
@@ -100,6 +102,7 @@ export class LinkPool {
         // clients wait at the bridge, not inside a server that cannot serve them.
         if (this.#active >= this.#opts.maxSessions) this.#parked.push(slot);
         else void this.#run(slot, 0);
+        this.#trimIdle();
       } else if (msg.type === 'error') {
         log.warn({ event: 'bridge-error', slot, code: msg.code, reason: msg.message }, 'bridge reported an error');
       }
@@ -108,10 +111,24 @@ export class LinkPool {
     ws.once('close', () => {
       if (paired) return;
       this.#idle.delete(ws);
+      if (this.#retired.has(ws)) {
+        this.#parked.push(slot);
+        return;
+      }
       const delay = backoffDelay(failures, this.#opts.initialDelayMs, this.#opts.maxDelayMs);
       if (!dead) log.info({ event: 'link-closed', slot, retryInMs: delay }, 'idle bridge link closed by the bridge');
       this.#later(() => void this.#run(slot, failures + 1), delay);
     });
+  }
+
+  /** Closes idle links beyond what maxSessions leaves room for; their slots park. */
+  #trimIdle(): void {
+    for (const ws of this.#idle) {
+      if (this.#active + this.#idle.size <= this.#opts.maxSessions) return;
+      this.#idle.delete(ws);
+      this.#retired.add(ws);
+      ws.close(1000, 'server at its session limit');
+    }
   }
 
   #later(fn: () => void, ms: number): void {
