@@ -95,8 +95,9 @@ export class LinkPool {
         this.#active++;
         void this.#opts.onPaired(duplex, msg.session).finally(() => {
           this.#active--;
-          const next = this.#parked.shift();
-          if (next !== undefined) void this.#run(next, 0);
+          // Room again: parked slots offer links, up to the session limit.
+          let room = this.#opts.maxSessions - this.#active - this.#idle.size;
+          while (room-- > 0 && this.#parked.length > 0) void this.#run(this.#parked.shift() as number, 0);
         });
         // Offer a fresh link at once, unless the server is at its session limit: then
         // clients wait at the bridge, not inside a server that cannot serve them.
