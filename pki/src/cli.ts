@@ -1,9 +1,14 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isSignetError } from '@signet/protocol';
 import { PkiError, PKI_USAGE_CODES } from './errors.ts';
+import type { IndexEntry } from './index-file.ts';
 import { parseKeyBits } from './keys.ts';
 import { formatListing } from './list-format.ts';
 import { parseRole } from './profile.ts';
+import { renewInDir } from './renew.ts';
+import { crlInDir, parseReason, revokeInDir, type CrlResult } from './revoke.ts';
+import { retireCa, rolloverCa } from './rollover.ts';
+import { parseSerial } from './select.ts';
 import { issueToDir, initCaDir, listDir } from './store.ts';
 import { parseDays, parseIsoDate } from './validity.ts';
 
@@ -13,11 +18,19 @@ export const USAGE = `usage:
   signet-pki issue --dir DIR --role bridge|server|client --name NAME [--dns NAME]... [--ip ADDR]...
                    [--days N] [--key-bits 2048|3072|4096] [--not-before ISO] [--not-after ISO]
                    [--out PREFIX] [--force]
-  signet-pki list  --dir DIR [--json]
+  signet-pki renew --dir DIR --name NAME [--days N] [--key-bits 2048|3072|4096 | --reuse-key]
+  signet-pki revoke --dir DIR (--serial HEX | --name NAME)
+                   [--reason keyCompromise|superseded|cessationOfOperation|unspecified]
+  signet-pki crl   --dir DIR [--days N]
+  signet-pki list  --dir DIR [--expiring-within DAYS] [--json]
+  signet-pki rollover --dir DIR [--name "Signet CA g2"] [--days N] [--key-bits 2048|3072|4096]
+  signet-pki retire-ca --dir DIR --serial HEX [--force]
 
   bridge: NAME is a DNS name or IP address (CN and first SAN); --dns/--ip add SANs.
   server: NAME is the DNS name clients pin.   client: NAME is the user name (CN).
-  Defaults: CA 3650 days, certificates 365 days, RSA 3072; notBefore = now - 5 minutes.
+  Defaults: CA 3650 days, certificates 365 days, RSA 3072; notBefore = now - 5 minutes;
+  CRLs 7 days (crl --days sets it for later CRLs too).
+  Parties trust DIR/ca-bundle.pem and check DIR/crl-bundle.pem.
   Exit status: 0 ok, 1 failure, 2 usage error.
 `;
 
@@ -47,7 +60,18 @@ const COMMANDS = {
     force: { type: 'boolean' },
     ...validity,
   },
-  list: { dir: { type: 'string' }, json: { type: 'boolean' } },
+  list: { dir: { type: 'string' }, json: { type: 'boolean' }, 'expiring-within': { type: 'string' } },
+  renew: {
+    dir: { type: 'string' },
+    name: { type: 'string' },
+    days: { type: 'string' },
+    'key-bits': { type: 'string' },
+    'reuse-key': { type: 'boolean' },
+  },
+  revoke: { dir: { type: 'string' }, serial: { type: 'string' }, name: { type: 'string' }, reason: { type: 'string' } },
+  crl: { dir: { type: 'string' }, days: { type: 'string' } },
+  rollover: { dir: { type: 'string' }, name: { type: 'string' }, days: { type: 'string' }, 'key-bits': { type: 'string' } },
+  'retire-ca': { dir: { type: 'string' }, serial: { type: 'string' }, force: { type: 'boolean' } },
 } as const satisfies Record<string, ParseArgsConfig['options']>;
 
 type Command = keyof typeof COMMANDS;
@@ -100,11 +124,88 @@ function dispatch(argv: readonly string[], io: CliIo): number {
     }
     case 'list': {
       const v = parse(rest, COMMANDS.list);
-      const listing = listDir(required(v.dir, 'dir'), now);
-      io.stdout(v.json ? `${JSON.stringify(listing, null, 2)}\n` : formatListing(listing));
+      const within = v['expiring-within'];
+      const filter = within !== undefined ? { expiringWithinDays: parseDaysOption(within, '--expiring-within') } : {};
+      const listing = listDir(required(v.dir, 'dir'), now, filter);
+      io.stdout(v.json ? `${JSON.stringify(listing, null, 2)}\n` : formatListing(listing, filter));
+      return 0;
+    }
+    case 'renew': {
+      const v = parse(rest, COMMANDS.renew);
+      const result = renewInDir(required(v.dir, 'dir'), {
+        name: required(v.name, 'name'),
+        now,
+        ...(v.days !== undefined ? { days: parseDays(v.days) } : {}),
+        ...(v['key-bits'] !== undefined ? { keyBits: parseKeyBits(v['key-bits']) } : {}),
+        ...(v['reuse-key'] ? { reuseKey: true } : {}),
+      });
+      const e = result.entry;
+      io.stdout(`renewed ${e.role} certificate '${e.name}': serial ${e.serial} replaces ${result.previous.serial}, valid until ${e.notAfter}\n  certificate ${result.certPath}\n  key         ${result.keyPath}${v['reuse-key'] ? ' (unchanged)' : ' (new)'}\n${oldCertificateNote(result.previous)}\n`);
+      return 0;
+    }
+    case 'revoke': {
+      const v = parse(rest, COMMANDS.revoke);
+      const result = revokeInDir(required(v.dir, 'dir'), {
+        now,
+        ...(v.serial !== undefined ? { serial: parseSerial(v.serial) } : {}),
+        ...(v.name !== undefined ? { name: v.name } : {}),
+        ...(v.reason !== undefined ? { reason: parseReason(v.reason) } : {}),
+      });
+      const e = result.entry;
+      io.stdout(`revoked ${e.role} certificate '${e.name}' serial ${e.serial} (${e.revoked?.reason})\n${crlText(result)}`);
+      warn(io, result.warnings);
+      return 0;
+    }
+    case 'crl': {
+      const v = parse(rest, COMMANDS.crl);
+      const result = crlInDir(required(v.dir, 'dir'), { now, ...(v.days !== undefined ? { days: parseDays(v.days) } : {}) });
+      io.stdout(crlText(result));
+      warn(io, result.warnings);
+      return 0;
+    }
+    case 'rollover': {
+      const v = parse(rest, COMMANDS.rollover);
+      const result = rolloverCa(required(v.dir, 'dir'), {
+        now,
+        ...(v.name !== undefined ? { name: v.name } : {}),
+        ...(v.days !== undefined ? { days: parseDays(v.days) } : {}),
+        ...(v['key-bits'] !== undefined ? { keyBits: parseKeyBits(v['key-bits']) } : {}),
+      });
+      io.stdout(`new CA '${result.ca.name}' serial ${result.ca.serial} (SHA-256 ${result.ca.fingerprint256})\n  previous CA serial ${result.previous.serial} moved to ${result.previous.path}/ and stays trusted\n  distribute ${result.caBundlePath} and ${result.crlBundlePath} to every party BEFORE renewing any certificate\n${crlText(result)}`);
+      warn(io, result.warnings);
+      return 0;
+    }
+    case 'retire-ca': {
+      const v = parse(rest, COMMANDS['retire-ca']);
+      const result = retireCa(required(v.dir, 'dir'), { serial: parseSerial(required(v.serial, 'serial')), now, force: v.force ?? false });
+      io.stdout(`retired CA '${result.retired.name}' serial ${result.retired.serial}; distribute the new bundles\n${crlText(result)}`);
+      warn(io, result.warnings);
+      warn(io, result.outstanding.map((e) => `certificate ${e.serial} (${e.role} ${e.name}) of the retired CA is still current and will no longer be trusted`));
       return 0;
     }
   }
+}
+
+function oldCertificateNote(previous: IndexEntry): string {
+  return previous.revoked !== undefined
+    ? `  the old certificate ${previous.serial} is revoked (${previous.revoked.reason})`
+    : `  the old certificate stays valid until ${previous.notAfter}; revoke it with --serial ${previous.serial} --reason superseded once the new one is deployed`;
+}
+
+function crlText(r: CrlResult): string {
+  return `CRL number ${r.crlNumber}, next update ${r.nextUpdate.toISOString()}\n${r.files.map((f) => `  wrote ${f}\n`).join('')}`;
+}
+
+function warn(io: CliIo, warnings: readonly string[]): void {
+  for (const w of warnings) io.stderr(`signet-pki: warning: ${w}\n`);
+}
+
+function parseDaysOption(value: string, option: string): number {
+  // 0 is allowed here: "--expiring-within 0" lists what has already expired.
+  if (!/^[0-9]{1,5}$/.test(value)) {
+    throw new PkiError('PKI_USAGE', `${option} takes a whole number of days`);
+  }
+  return Number(value);
 }
 
 function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {

@@ -68,12 +68,39 @@ export function writeNew(file: string, data: string, mode: number, replace = fal
 
 /** Replaces `file` atomically: a reader sees the old or the new content, never half. */
 export function writeAtomic(file: string, data: string, mode = CERT_FILE_MODE): void {
+  stageAtomic(file, data, mode).commit();
+}
+
+/** A new version of a file, written beside it, that `commit` renames into place. */
+export interface StagedFile {
+  commit(): void;
+  abort(): void;
+}
+
+/**
+ * Writes `data` to a temporary file next to `file`; `commit` renames it over `file`.
+ * Staging several files before committing any keeps the window in which a reader sees a
+ * mix of old and new (a new key with the old certificate) down to consecutive renames.
+ */
+export function stageAtomic(file: string, data: string, mode = CERT_FILE_MODE): StagedFile {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    fs.writeFileSync(tmp, data, { flag: 'wx', mode });
-    fs.renameSync(tmp, file);
-  } catch (err) {
+  const fail = (err: unknown): never => {
     fs.rmSync(tmp, { force: true });
     throw new PkiError('PKI_IO', `cannot write ${file}: ${errno(err) ?? 'error'}`, { cause: err });
+  };
+  try {
+    fs.writeFileSync(tmp, data, { flag: 'wx', mode });
+  } catch (err) {
+    fail(err);
   }
+  return {
+    commit: () => {
+      try {
+        fs.renameSync(tmp, file);
+      } catch (err) {
+        fail(err);
+      }
+    },
+    abort: () => fs.rmSync(tmp, { force: true }),
+  };
 }

@@ -124,7 +124,8 @@ describe('signet-pki CLI', () => {
     const table = pki('list', '--dir', caDir);
     expect(table.status).toBe(0);
     const lines = table.stdout.trimEnd().split('\n');
-    expect(lines[1]).toMatch(/^ROLE\s+NAME\s+SERIAL\s+NOT AFTER\s+DAYS LEFT\s+STATUS$/);
+    expect(lines[1]).toMatch(/^CRL: number 1  next update \S+ \([67] days\)$/);
+    expect(lines[2]).toMatch(/^ROLE\s+NAME\s+SERIAL\s+NOT AFTER\s+DAYS LEFT\s+STATUS$/);
     expect(lines.find((l) => l.includes('signet-server.test'))).toMatch(/^server\s+signet-server\.test\s+[0-9A-F]{32}\s+\S+\s+36[45]$/);
     expect(lines.find((l) => l.includes(' old '))).toMatch(/EXPIRED$/);
     expect(lines.find((l) => l.includes(' soon '))).toMatch(/expires soon$/);
@@ -145,5 +146,92 @@ describe('signet-pki CLI', () => {
     const r = pki('--help');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('signet-pki issue --dir DIR --role bridge|server|client --name NAME');
+  });
+});
+
+describe('signet-pki lifecycle commands', () => {
+  const serialOf = (file: string) => new X509Certificate(fs.readFileSync(file)).serialNumber;
+
+  it('renew, revoke, crl and list --expiring-within work end to end and print what they did', () => {
+    init();
+    expect(pki('issue', '--dir', caDir, '--role', 'client', '--name', 'alice', '--key-bits', '2048', '--days', '10').status).toBe(0);
+    const alice = path.join(caDir, 'issued', 'alice.crt');
+    const first = serialOf(alice);
+
+    const soon = pki('list', '--dir', caDir, '--expiring-within', '30', '--json');
+    expect(soon.status).toBe(0);
+    expect((JSON.parse(soon.stdout) as { certificates: { serial: string }[] }).certificates.map((c) => c.serial)).toEqual([first]);
+
+    const renew = pki('renew', '--dir', caDir, '--name', 'alice', '--key-bits', '2048');
+    expect(renew.stderr).toBe('');
+    expect(renew.status).toBe(0);
+    const second = serialOf(alice);
+    expect(renew.stdout).toContain(`serial ${second} replaces ${first}`);
+    const none = pki('list', '--dir', caDir, '--expiring-within', '30');
+    expect(none.status).toBe(0);
+    expect(none.stdout).toContain('no certificate expires within 30 days');
+
+    const revoke = pki('revoke', '--dir', caDir, '--serial', first.toLowerCase(), '--reason', 'superseded');
+    expect(revoke.status).toBe(0);
+    expect(revoke.stdout).toContain(`revoked client certificate 'alice' serial ${first} (superseded)`);
+    expect(revoke.stdout).toMatch(/CRL number 2, next update \S+\n {2}wrote .*crl\.pem\n/);
+
+    const crl = pki('crl', '--dir', caDir, '--days', '14');
+    expect(crl.status).toBe(0);
+    expect(crl.stdout).toMatch(/^CRL number 3, next update /);
+
+    const table = pki('list', '--dir', caDir).stdout.split('\n');
+    expect(table.find((l) => l.includes(first))).toMatch(/revoked \(superseded\)$/);
+    expect(table.find((l) => l.includes(second))).toMatch(/\s\d+$/);
+    expect(table[1]).toMatch(/^CRL: number 3 {2}next update \S+ \(1[34] days\)$/);
+  });
+
+  it('rollover and retire-ca print the bundles to distribute and refuse out of order (exit 1)', () => {
+    init();
+    const oldSerial = serialOf(path.join(caDir, 'ca.crt'));
+    const r = pki('rollover', '--dir', caDir, '--key-bits', '2048', '--days', '100');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`previous CA serial ${oldSerial} moved to previous/${oldSerial}/`);
+    expect(r.stdout).toContain('ca-bundle.pem');
+    const twice = pki('rollover', '--dir', caDir, '--key-bits', '2048');
+    expect([twice.status, twice.stderr.split(':')[1]?.trim()]).toEqual([1, 'PKI_ROLLOVER_PENDING']);
+    const current = pki('retire-ca', '--dir', caDir, '--serial', serialOf(path.join(caDir, 'ca.crt')));
+    expect([current.status, current.stderr.split(':')[1]?.trim()]).toEqual([1, 'PKI_CA_CURRENT']);
+    const retire = pki('retire-ca', '--dir', caDir, '--serial', oldSerial);
+    expect(retire.status).toBe(0);
+    expect(retire.stdout).toContain(`retired CA 'Signet CA' serial ${oldSerial}`);
+  });
+
+  it('refuses bad lifecycle command lines with exit 2, and unknown targets with exit 1', () => {
+    init();
+    const usage: string[][] = [
+      ['renew', '--dir', caDir],
+      ['renew', '--dir', caDir, '--name', 'alice', '--reuse-key', '--key-bits', '2048'],
+      ['revoke', '--dir', caDir],
+      ['revoke', '--dir', caDir, '--serial', 'zz'],
+      ['revoke', '--dir', caDir, '--serial', '0A', '--name', 'alice'],
+      ['revoke', '--dir', caDir, '--serial', '0A', '--reason', 'caCompromise'],
+      ['list', '--dir', caDir, '--expiring-within', 'soon'],
+      ['retire-ca', '--dir', caDir],
+      ['rollover', '--dir', caDir, '--bogus'],
+    ];
+    for (const args of usage) {
+      const r = pki(...args);
+      expect({ args, status: r.status, code: r.stderr.split(':')[1]?.trim() }).toEqual({ args, status: 2, code: 'PKI_USAGE' });
+    }
+    const days = pki('crl', '--dir', caDir, '--days', '400');
+    expect([days.status, days.stderr.split(':')[1]?.trim()]).toEqual([2, 'PKI_BAD_VALIDITY']);
+    const failures: [string[], string][] = [
+      [['renew', '--dir', caDir, '--name', 'nobody'], 'PKI_UNKNOWN_NAME'],
+      [['revoke', '--dir', caDir, '--serial', '0A'], 'PKI_UNKNOWN_SERIAL'],
+      [['revoke', '--dir', caDir, '--name', 'nobody'], 'PKI_UNKNOWN_NAME'],
+      [['retire-ca', '--dir', caDir, '--serial', '0A'], 'PKI_UNKNOWN_SERIAL'],
+      [['crl', '--dir', path.join(dir, 'none')], 'PKI_NO_CA'],
+    ];
+    for (const [args, code] of failures) {
+      const r = pki(...args);
+      expect({ args, status: r.status, code: r.stderr.split(':')[1]?.trim() }).toEqual({ args, status: 1, code });
+    }
   });
 });

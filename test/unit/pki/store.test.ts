@@ -32,7 +32,11 @@ describe('initCaDir', () => {
     expect(fs.readFileSync(r.keyPath, 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
     const x = new X509Certificate(fs.readFileSync(r.certPath));
     const index = readIndex();
-    expect(index).toEqual({ version: 1, ca: r.ca, issued: [] });
+    expect(index).toEqual({ version: 2, ca: r.ca, previous: [], crl: { number: 1, days: 7, nextUpdate: expect.any(String) }, issued: [] });
+    // A CRL and both bundles from the start, so parties can be configured with them on day one.
+    expect(fs.readFileSync(path.join(caDir, 'crl.pem'), 'utf8')).toMatch(/^-----BEGIN X509 CRL-----\n/);
+    expect(fs.readFileSync(path.join(caDir, 'crl-bundle.pem'), 'utf8')).toBe(fs.readFileSync(path.join(caDir, 'crl.pem'), 'utf8'));
+    expect(fs.readFileSync(path.join(caDir, 'ca-bundle.pem'), 'utf8')).toBe(fs.readFileSync(r.certPath, 'utf8'));
     expect(index.ca).toMatchObject({ name: 'Test CA', serial: x.serialNumber, fingerprint256: x.fingerprint256 });
   });
 
@@ -72,6 +76,7 @@ describe('issueToDir', () => {
         notAfter: x.validToDate.toISOString(),
         issuedAt: r.entry.issuedAt,
         path: 'issued/localhost.crt',
+        issuer: readIndex().ca.serial,
       },
     ]);
   });

@@ -15,6 +15,10 @@ describe('@signet/pki public surface', () => {
         'generateRsaKeyPairAsync', 'initCaDir', 'issueCertificate', 'issueToDir', 'listDir', 'loadCa', 'oidToDerBytes',
         'parseCaName', 'parseDays', 'parseDnsName', 'parseIndex', 'parseIpAddress', 'parseIsoDate', 'parseKeyBits', 'parseRole',
         'parseUserName', 'readCaDir', 'resolveSubject', 'runCli', 'serializeIndex', 'statusOf',
+        // lifecycle: CRLs, revocation, renewal, CA rollover
+        'CA_BUNDLE_FILE', 'CRL_BUNDLE_FILE', 'CRL_FILE', 'DEFAULT_CRL_DAYS', 'MAX_CRL_DAYS', 'PREVIOUS_DIR', 'REVOCATION_REASONS',
+        'createCrl', 'crlInDir', 'nextCaName', 'parseCrlDays', 'parseReason', 'parseSerial', 'renewInDir', 'retireCa', 'revokeInDir',
+        'rolloverCa',
       ].sort(),
     );
   });
