@@ -6,7 +6,7 @@ import type { TLSSocket } from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
-import { checkPeer, loadTlsMaterial, MAX_LINK_MESSAGE, probeLink, SUBPROTOCOL, TLS_VERSION, watchLink, type LinkWatch, type Peer, type Role } from '@signet/protocol';
+import { checkPeer, loadTlsMaterial, MAX_LINK_MESSAGE, openCrlSource, probeLink, SUBPROTOCOL, TLS_VERSION, watchLink, type LinkWatch, type Peer, type Role } from '@signet/protocol';
 import type { BridgeConfig } from './config.ts';
 import { Pairing } from './pairing.ts';
 import { relay } from './relay.ts';
@@ -50,14 +50,19 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
   const pairing = new Pairing<ServerLink, ClientLink>();
   let activeSessions = 0;
 
+  const crl = openCrlSource(config.tls.crl, (err) => log.error({ event: 'crl-unreadable', reason: err.message }, 'CRL file unreadable; keeping the last good one'));
   const tlsOptions = {
     ...TLS_VERSION,
     cert: tls.cert,
     key: tls.key,
     ca: tls.ca,
+    // Revoked certificates are refused in the handshake (see the CRL reload below).
+    ...(crl ? { crl: crl.current() } : {}),
     // Mutual TLS: a peer without a certificate from our CA never gets past the handshake.
+    // The verdict is applied in 'secureConnection' below rather than by Node (which would
+    // drop the connection silently), so that every refusal is logged with its reason.
     requestCert: true,
-    rejectUnauthorized: true,
+    rejectUnauthorized: false,
     handshakeTimeout: config.limits.handshakeTimeoutMs,
   };
 
@@ -181,6 +186,12 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
     });
     socketServers.push(wss);
     server.on('secureConnection', (socket: TLSSocket) => {
+      // Untrusted, expired, not yet valid or revoked: closed before a byte of HTTP is read.
+      if (!socket.authorized) {
+        log.warn({ event: 'tls-refused', port: role, peer: socket.remoteAddress, reason: String(socket.authorizationError ?? 'no certificate') }, 'peer certificate refused');
+        socket.destroy();
+        return;
+      }
       if (config.keepalive.tcpKeepAliveMs > 0) socket.setKeepAlive(true, config.keepalive.tcpKeepAliveMs);
     });
     server.on('tlsClientError', (err, socket) => {
@@ -219,6 +230,20 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
   const clientServer = listener('client', onClientLink);
   const serverServer = listener('server', onServerLink);
 
+  // A new CRL takes effect without a restart: the listeners' TLS context is replaced for
+  // the connections that follow.
+  let crlInUse = tlsOptions.crl;
+  const crlTimer = crl
+    ? setInterval(() => {
+        const latest = crl.current();
+        if (latest === crlInUse || latest === undefined) return;
+        crlInUse = latest;
+        for (const srv of [clientServer, serverServer]) srv.setSecureContext({ ...tlsOptions, crl: latest });
+        log.info({ event: 'crl-reloaded', crls: latest.length }, 'revocation list reloaded');
+      }, 1000)
+    : undefined;
+  crlTimer?.unref();
+
   const listen = (srv: https.Server, port: number): Promise<number> =>
     new Promise((resolve, reject) => {
       srv.once('error', reject);
@@ -232,6 +257,7 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
       return { clientPort, serverPort };
     },
     async close() {
+      if (crlTimer) clearInterval(crlTimer);
       for (const wss of socketServers) for (const ws of wss.clients) ws.terminate();
       await Promise.all(
         [clientServer, serverServer].map(

@@ -1,7 +1,7 @@
 import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import { checkPeer, loadTlsMaterial, MAX_LINK_MESSAGE, SUBPROTOCOL, TLS_VERSION, WsDuplex, isSignetError, watchLink } from '@signet/protocol';
+import { checkPeer, ConfigError, loadCrlBundle, loadTlsMaterial, MAX_LINK_MESSAGE, SUBPROTOCOL, TLS_VERSION, WsDuplex, isSignetError, watchLink } from '@signet/protocol';
 import type { ClientConfig } from './config.ts';
 import { ClientError } from './errors.ts';
 import { RpcClient } from './rpc-client.ts';
@@ -16,7 +16,7 @@ import { PROTOCOL_VERSION } from '@signet/protocol/e2e';
  * Everything after step 3 is unreadable and unforgeable for the bridge.
  */
 export async function openSession(config: ClientConfig): Promise<RpcClient> {
-  const material = loadTlsMaterial(config.tls);
+  const material = withCrl(loadTlsMaterial(config.tls), config.tls.crl);
   const ws = await dialBridge(config, material);
   // A link a firewall dropped silently is found within deadAfterMs; the session then
   // fails with SESSION_CLOSED, which sign-rpm retries on a new session.
@@ -55,10 +55,20 @@ async function greet(rpc: RpcClient, serverName: string): Promise<void> {
   }
 }
 
+type Material = ReturnType<typeof loadTlsMaterial> & { crl?: Buffer[] };
+
+/** Adds the revocation lists named by tls.crl; a named list that is missing stops us. */
+function withCrl(material: ReturnType<typeof loadTlsMaterial>, file: string | undefined): Material {
+  if (file === undefined) return material;
+  const crl = loadCrlBundle(file);
+  if (crl === undefined) throw new ConfigError('CONFIG_INVALID', `the CRL file ${file} (tls.crl) does not exist; install signet-pki's crl-bundle.pem there or remove tls.crl`);
+  return { ...material, crl };
+}
+
 /** Socket errors that mean "not reachable right now", worth a retry. */
 const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN']);
 
-function dialBridge(config: ClientConfig, material: ReturnType<typeof loadTlsMaterial>): Promise<WebSocket> {
+function dialBridge(config: ClientConfig, material: Material): Promise<WebSocket> {
   const host = config.bridge.host.includes(':') ? `[${config.bridge.host}]` : config.bridge.host;
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`wss://${host}:${config.bridge.port}/`, SUBPROTOCOL, {
@@ -66,6 +76,7 @@ function dialBridge(config: ClientConfig, material: ReturnType<typeof loadTlsMat
       cert: material.cert,
       key: material.key,
       ca: material.ca,
+      ...(material.crl ? { crl: material.crl } : {}),
       // ws checks the certificate against the host (DNS name or IP) unless a name is set.
       ...(config.bridge.servername ? { servername: config.bridge.servername } : {}),
       rejectUnauthorized: true,
@@ -119,7 +130,7 @@ function waitForPairing(ws: WebSocket, timeoutMs: number): Promise<WsDuplex> {
   });
 }
 
-function innerHandshake(duplex: WsDuplex, config: ClientConfig, material: ReturnType<typeof loadTlsMaterial>): Promise<tls.TLSSocket> {
+function innerHandshake(duplex: WsDuplex, config: ClientConfig, material: Material): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const socket = tls.connect({
       ...TLS_VERSION,
@@ -130,6 +141,7 @@ function innerHandshake(duplex: WsDuplex, config: ClientConfig, material: Return
       cert: material.cert,
       key: material.key,
       ca: material.ca,
+      ...(material.crl ? { crl: material.crl } : {}),
       rejectUnauthorized: true,
     });
     const timer = setTimeout(() => {

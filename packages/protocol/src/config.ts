@@ -17,6 +17,12 @@ export const TlsFiles = z.strictObject({
   key: z.string().min(1),
   /** CA certificate(s) this party trusts for its peers, PEM. */
   ca: z.string().min(1),
+  /**
+   * Revocation lists of those CAs (signet-pki's crl-bundle.pem), PEM; optional. When
+   * set, every peer certificate is checked against it, and a CA without a CRL in the
+   * bundle fails every certificate it issued. Re-read when it changes (no restart).
+   */
+  crl: z.string().min(1).optional(),
 });
 export type TlsFiles = z.infer<typeof TlsFiles>;
 
@@ -32,7 +38,9 @@ export function parseConfig<S extends z.ZodType<{ tls: TlsFiles }>>(schema: S, r
   if (!parsed.success) throw new ConfigError('CONFIG_INVALID', `invalid ${what} config: ${z.prettifyError(parsed.error)}`);
   const cfg = parsed.data as z.infer<S>;
   const abs = (p: string): string => path.resolve(baseDir, p);
-  return { ...cfg, tls: { cert: abs(cfg.tls.cert), key: abs(cfg.tls.key), ca: abs(cfg.tls.ca) } };
+  const tls: TlsFiles = { cert: abs(cfg.tls.cert), key: abs(cfg.tls.key), ca: abs(cfg.tls.ca) };
+  if (cfg.tls.crl !== undefined) tls.crl = abs(cfg.tls.crl);
+  return { ...cfg, tls };
 }
 
 /** Reads a JSON config file, bounded; `parseConfig` then validates it. */

@@ -13,5 +13,5 @@ export { createLogger, REDACT_PATHS } from './logging.ts';
 export { ConfigError, MAX_CONFIG_BYTES, TlsFiles, LogLevel, parseConfig, readConfigFile, configDir } from './config.ts';
 export { KeepaliveConfig, Liveness, watchLink, probeLink, tickInterval } from './link/keepalive.ts';
 export type { LinkWatch, LivenessVerdict } from './link/keepalive.ts';
-export { loadCrlBundle, parseCrlBundle, createCrlSource, MAX_CRL_BUNDLE_BYTES, MAX_CRLS_PER_BUNDLE, CRL_RECHECK_MS } from './tls/crl.ts';
+export { loadCrlBundle, parseCrlBundle, createCrlSource, openCrlSource, MAX_CRL_BUNDLE_BYTES, MAX_CRLS_PER_BUNDLE, CRL_RECHECK_MS } from './tls/crl.ts';
 export type { CrlSource, CrlSourceOptions } from './tls/crl.ts';

@@ -12,6 +12,8 @@ export interface DialOptions {
   handshakeTimeoutMs: number;
   /** TCP keepalive initial delay; 0 leaves TCP keepalive off. */
   tcpKeepAliveMs: number;
+  /** Revocation lists the bridge's certificate is checked against, if configured. */
+  crl?: Buffer[] | undefined;
 }
 
 /**
@@ -26,6 +28,7 @@ export function dialBridge(opts: DialOptions): Promise<WebSocket> {
       cert: opts.tls.cert,
       key: opts.tls.key,
       ca: opts.tls.ca,
+      ...(opts.crl ? { crl: opts.crl } : {}),
       ...(opts.servername ? { servername: opts.servername } : {}),
       rejectUnauthorized: true,
       maxPayload: MAX_LINK_MESSAGE,

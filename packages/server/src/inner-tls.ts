@@ -10,11 +10,11 @@ export type InnerTlsAcceptor = (stream: Duplex) => Promise<{ socket: tls.TLSSock
  * bytes but holds no key that could read or alter them.
  *
  * Each relayed stream is fed to a `tls.Server` through its 'connection' event. That
- * server is never bound, so no listening socket exists; it is used because it applies
- * the full server-side verification (`authorized`, `rejectUnauthorized`), which a bare
+ * server is never bound, so no listening socket exists; it is used because it computes
+ * the server-side verdict (`authorized`, `authorizationError`), which a bare
  * `new TLSSocket(stream, { isServer: true })` silently does not.
  */
-export function createInnerTlsAcceptor(material: TlsMaterial, handshakeTimeoutMs: number): InnerTlsAcceptor {
+export function createInnerTlsAcceptor(material: TlsMaterial, handshakeTimeoutMs: number, crl: () => Buffer[] | undefined = () => undefined): InnerTlsAcceptor {
   return (stream) =>
     new Promise((resolve, reject) => {
       // tls.Server ignores a prebuilt `secureContext` option for its own credentials, so
@@ -24,8 +24,12 @@ export function createInnerTlsAcceptor(material: TlsMaterial, handshakeTimeoutMs
         cert: material.cert,
         key: material.key,
         ca: material.ca,
+        // Read per session, so a new CRL applies to the next session without a restart.
+        ...(crl() ? { crl: crl() } : {}),
         requestCert: true,
-        rejectUnauthorized: true,
+        // Verified below by checkPeer (authorized + role), so a refusal is reported with
+        // its reason (CERT_REVOKED, CERT_HAS_EXPIRED…) instead of a silent close.
+        rejectUnauthorized: false,
         handshakeTimeout: handshakeTimeoutMs,
       });
       const onClose = (): void => reject(new Error('link closed during the end-to-end handshake'));

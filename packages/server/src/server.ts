@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { loadTlsMaterial } from '@signet/protocol';
+import { loadTlsMaterial, openCrlSource } from '@signet/protocol';
 import type { ServerConfig } from './config.ts';
 import type { Backend } from './backend.ts';
 import { dialBridge } from './dial.ts';
@@ -24,7 +24,8 @@ export interface SigningServer {
  */
 export function createSigningServer(config: ServerConfig, backend: Backend, log: Logger): SigningServer {
   const material = loadTlsMaterial(config.tls);
-  const acceptInner = createInnerTlsAcceptor(material, config.limits.handshakeTimeoutMs);
+  const crl = openCrlSource(config.tls.crl, (err) => log.error({ event: 'crl-unreadable', reason: err.message }, 'CRL file unreadable; keeping the last good one'));
+  const acceptInner = createInnerTlsAcceptor(material, config.limits.handshakeTimeoutMs, () => crl?.current());
   const gate = createInFlightGate(config.limits.maxInFlight);
   const sessionsByUser = new Map<string, number>();
   const servername = config.bridge.servername;
@@ -42,6 +43,7 @@ export function createSigningServer(config: ServerConfig, backend: Backend, log:
         tls: material,
         handshakeTimeoutMs: config.limits.handshakeTimeoutMs,
         tcpKeepAliveMs: config.keepalive.tcpKeepAliveMs,
+        crl: crl?.current(),
       }),
     keepalive: config.keepalive,
     maxSessions: config.limits.maxSessions,

@@ -191,3 +191,17 @@ export function createCrlSource(file: string, opts: CrlSourceOptions = {}): CrlS
     },
   };
 }
+
+/**
+ * The CRL source of a party whose config names `tls.crl`, or undefined when it names
+ * none. A named file that does not exist is a configuration error: a party told to check
+ * revocation must not start without the list (fail closed).
+ */
+export function openCrlSource(file: string | undefined, onError: (err: TlsConfigError) => void): CrlSource | undefined {
+  if (file === undefined) return undefined;
+  const source = createCrlSource(file, { onError });
+  if (source.current() === undefined) {
+    throw new TlsConfigError('TLS_FILE_UNREADABLE', `the CRL file ${file} (tls.crl) does not exist; install signet-pki's crl-bundle.pem there or remove tls.crl`);
+  }
+  return source;
+}

@@ -6,6 +6,7 @@ export interface TlsPaths {
   cert: string;
   key: string;
   ca: string;
+  crl?: string | undefined;
 }
 
 export interface TlsMaterial {

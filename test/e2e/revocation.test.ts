@@ -1,0 +1,62 @@
+/**
+ * Revocation through the real processes: a client certificate revoked with signet-pki
+ * is refused by the running bridge and server once the new CRL is installed — no restart.
+ */
+import { copyFileSync, mkdtempSync, rmSync, mkdirSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDeployment, startBridge, startServer, writeEndpointConfigs, type Deployment, type BridgeProcess } from '../../scripts/lib/deployment.ts';
+import { BIN, runNode, type Daemon } from '../../scripts/lib/run.ts';
+
+const SAMPLE = path.resolve(import.meta.dirname, '../../samples/rpms/signet-demo-hello-1.0-1.noarch.rpm');
+
+describe('certificate revocation without restart', () => {
+  let dep: Deployment;
+  let bridge: BridgeProcess;
+  let server: Daemon;
+  let live: string;
+
+  beforeAll(async () => {
+    dep = await createDeployment({ dir: mkdtempSync(path.join(os.tmpdir(), 'signet-revoke-')), keyType: 'ed25519', argon2: 'min' });
+    // Each party reads its own copy of the CRL bundle, as the runbook installs it.
+    live = path.join(dep.dir, 'crl-bundle.pem');
+    copyFileSync(path.join(dep.pkiDir, 'crl-bundle.pem'), live);
+    const tls = { ...dep.cert('localhost'), ca: dep.caCert, crl: live };
+    const bridgeConfig = path.join(dep.dir, 'bridge-crl.json');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(bridgeConfig, JSON.stringify({ listen: { host: '127.0.0.1', clientPort: 0, serverPort: 0 }, tls }));
+    bridge = await startBridge(dep, bridgeConfig);
+    writeEndpointConfigs(dep, bridge, { server: { tls: { ...dep.cert(dep.serverName), ca: dep.caCert, crl: live } }, client: { retry: { maxAttempts: 1 } } });
+    server = await startServer(dep);
+  });
+
+  afterAll(async () => {
+    await Promise.all([server?.stop(), bridge?.stop()]);
+    rmSync(dep.dir, { recursive: true, force: true });
+  });
+
+  const sign = async (): Promise<{ code: number; stderr: string }> => {
+    const out = mkdtempSync(path.join(dep.dir, 'out-'));
+    const input = path.join(out, '..', `${path.basename(out)}.rpm`);
+    copyFileSync(SAMPLE, input);
+    mkdirSync(out, { recursive: true });
+    const r = await runNode(BIN.client, ['--config', dep.clientConfig, 'sign-rpm', '--key', dep.keyName, '--passphrase-file', dep.passphraseFile, '-o', out, input]);
+    return { code: r.code, stderr: r.stderr + (existsSync(path.join(out, path.basename(input))) ? '' : ' [no output]') };
+  };
+
+  it('signs before, is refused after the CRL is updated, and the bridge logs why', async () => {
+    const before = await sign();
+    expect(before.code, before.stderr).toBe(0);
+
+    const revoked = await runNode(BIN.pki, ['revoke', '--dir', dep.pkiDir, '--name', dep.user, '--reason', 'keyCompromise']);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    copyFileSync(path.join(dep.pkiDir, 'crl-bundle.pem'), live);
+    await bridge.waitFor((l) => l['event'] === 'crl-reloaded', 10_000);
+
+    const after = await sign();
+    expect(after.code).toBe(1);
+    expect(after.stderr).toMatch(/no output/);
+    await bridge.waitFor((l) => l['event'] === 'tls-refused' && /revoked/i.test(String(l['reason'])), 10_000);
+  });
+});
