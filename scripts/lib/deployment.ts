@@ -70,7 +70,7 @@ export async function createDeployment(opts: DeploymentOptions): Promise<Deploym
   const bridgeConfig = path.join(dir, 'bridge.json');
   writeFileSync(
     bridgeConfig,
-    JSON.stringify({ listen: { host: '127.0.0.1', clientPort: 0, serverPort: 0 }, tls: { ...cert('localhost'), ca } }, null, 2),
+    JSON.stringify({ listen: { host: '127.0.0.1', clientPort: 0, serverPort: 0 }, tls: { ...cert('localhost'), ca }, metrics: { port: 0 } }, null, 2),
   );
   return {
     dir,
@@ -91,13 +91,19 @@ export async function createDeployment(opts: DeploymentOptions): Promise<Deploym
 export interface BridgeProcess extends Daemon {
   clientPort: number;
   serverPort: number;
+  /** Port of GET /metrics, when the config turns metrics on. */
+  metricsPort: number | null;
 }
 
 /** Starts the bridge on ephemeral loopback ports and reads back the ports it bound. */
 export async function startBridge(dep: Deployment, configFile = dep.bridgeConfig): Promise<BridgeProcess> {
   const daemon = startDaemon(BIN.bridge, ['--config', configFile]);
   const line = await daemon.waitFor((l) => l['event'] === 'listening');
-  return Object.assign(daemon, { clientPort: line['clientPort'] as number, serverPort: line['serverPort'] as number });
+  return Object.assign(daemon, {
+    clientPort: line['clientPort'] as number,
+    serverPort: line['serverPort'] as number,
+    metricsPort: (line['metricsPort'] as number | null | undefined) ?? null,
+  });
 }
 
 /** Writes the server's and client's configs for a bridge on `ports`. */

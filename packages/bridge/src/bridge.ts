@@ -1,3 +1,4 @@
+import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,7 @@ import { checkPeer, loadTlsMaterial, MAX_LINK_MESSAGE, openCrlSource, probeLink,
 import type { BridgeConfig } from './config.ts';
 import { Pairing } from './pairing.ts';
 import { relay } from './relay.ts';
+import { bridgeMetrics } from './metrics.ts';
 
 /** An idle server link silent for longer than this is probed before a client gets it. */
 const PROBE_AFTER_SILENCE_MS = 1000;
@@ -32,8 +34,8 @@ interface ServerLink {
 }
 
 export interface Bridge {
-  /** Starts both listeners; resolves with the ports actually bound. */
-  start(): Promise<{ clientPort: number; serverPort: number }>;
+  /** Starts the listeners; resolves with the ports actually bound. */
+  start(): Promise<{ clientPort: number; serverPort: number; metricsPort: number | null }>;
   /** Stops listening and closes every link. */
   close(): Promise<void>;
   /** Counters for tests and, later, metrics. */
@@ -49,6 +51,11 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
   const tls = loadTlsMaterial(config.tls);
   const pairing = new Pairing<ServerLink, ClientLink>();
   let activeSessions = 0;
+  const metrics = bridgeMetrics({
+    activeSessions: () => activeSessions,
+    waitingClients: () => pairing.waitingClients,
+    idleServerLinks: () => pairing.idleServers,
+  });
 
   const crl = openCrlSource(config.tls.crl, (err) => log.error({ event: 'crl-unreadable', reason: err.message }, 'CRL file unreadable; keeping the last good one'));
   const tlsOptions = {
@@ -74,8 +81,13 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
     const paired = JSON.stringify({ type: 'paired', session });
     client.ws.send(paired);
     server.ws.send(paired);
+    metrics.pairWait.observe((started - client.since) / 1000);
     relay(client.ws, server.ws, (stats, reason) => {
       activeSessions--;
+      metrics.sessions.inc({ outcome: reason.startsWith('protocol') ? 'protocol_error' : reason === 'peer error' ? 'error' : 'closed' });
+      metrics.duration.observe((Date.now() - started) / 1000);
+      metrics.bytes.inc({ direction: 'up' }, stats.up);
+      metrics.bytes.inc({ direction: 'down' }, stats.down);
       // One line per session; the bridge knows who connected, never what was said.
       log.info(
         {
@@ -95,14 +107,15 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
     });
   };
 
-  const refuse = (ws: WebSocket, code: string, message: string): void => {
+  const refuse = (ws: WebSocket, port: Role, code: string, message: string): void => {
+    metrics.refused.inc({ port, stage: code === 'BRIDGE_NO_SERVER' ? 'no_server' : code === 'BRIDGE_BUSY' ? 'busy' : 'protocol' });
     ws.send(JSON.stringify({ type: 'error', code, message }), () => ws.close(1008, code));
   };
 
   const onServerLink = (ws: WebSocket, peer: Peer, address: string, watch: LinkWatch): void => {
     if (pairing.idleServers >= config.limits.maxServerLinks) {
       log.warn({ event: 'server-link-refused', peer: address, reason: 'maxServerLinks' }, 'too many idle server links');
-      refuse(ws, 'BRIDGE_BUSY', 'too many idle server links (limits.maxServerLinks)');
+      refuse(ws, 'server', 'BRIDGE_BUSY', 'too many idle server links (limits.maxServerLinks)');
       return;
     }
     const link: ServerLink = { ws, peer, address, watch };
@@ -117,7 +130,7 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
     };
     // An idle server link has nothing to say; a message before pairing breaks the protocol.
     const onMessage = (): void => {
-      if (pairing.removeServer(link)) refuse(ws, 'BRIDGE_PROTOCOL', 'server link spoke before it was paired');
+      if (pairing.removeServer(link)) refuse(ws, 'server', 'BRIDGE_PROTOCOL', 'server link spoke before it was paired');
     };
     ws.once('close', onClose);
     ws.once('message', onMessage);
@@ -140,6 +153,7 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
       const silentMs = Date.now() - server.watch.lastInboundAt();
       if (silentMs > PROBE_AFTER_SILENCE_MS && !(await probeLink(server.ws, config.limits.probeTimeoutMs))) {
         log.warn({ event: 'server-link-dead', peer: server.address, silentMs, reason: 'no pong to the pre-pairing probe' }, 'idle server link is dead; discarded');
+        metrics.linksDead.inc({ port: 'server' });
         server.ws.terminate();
         if (link.ws.readyState !== 1) return;
         continue;
@@ -157,14 +171,14 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
   const onClientLink = (ws: WebSocket, peer: Peer, address: string): void => {
     if (pairing.waitingClients >= config.limits.maxWaitingClients) {
       log.warn({ event: 'client-refused', user: peer.cn, peer: address, reason: 'maxWaitingClients' }, 'bridge busy');
-      refuse(ws, 'BRIDGE_BUSY', 'the bridge has too many clients waiting; retry later');
+      refuse(ws, 'client', 'BRIDGE_BUSY', 'the bridge has too many clients waiting; retry later');
       return;
     }
     const link: ClientLink = { ws, peer, address, since: Date.now() };
     link.timer = setTimeout(() => {
       if (!pairing.removeClient(link)) return;
       log.warn({ event: 'client-timeout', user: peer.cn, peer: address }, 'no server link became free');
-      refuse(ws, 'BRIDGE_NO_SERVER', `no signing server connected within ${config.limits.pairTimeoutMs} ms`);
+      refuse(ws, 'client', 'BRIDGE_NO_SERVER', `no signing server connected within ${config.limits.pairTimeoutMs} ms`);
     }, config.limits.pairTimeoutMs);
     ws.once('close', () => {
       if (link.timer) clearTimeout(link.timer);
@@ -188,6 +202,7 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
     server.on('secureConnection', (socket: TLSSocket) => {
       // Untrusted, expired, not yet valid or revoked: closed before a byte of HTTP is read.
       if (!socket.authorized) {
+        metrics.refused.inc({ port: role, stage: 'tls' });
         log.warn({ event: 'tls-refused', port: role, peer: socket.remoteAddress, reason: String(socket.authorizationError ?? 'no certificate') }, 'peer certificate refused');
         socket.destroy();
         return;
@@ -205,6 +220,7 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
         // Role check: only clients on the client port, only the server on the server port.
         peer = checkPeer(tlsSocket, role, `bridge ${role} port`);
       } catch (err) {
+        metrics.refused.inc({ port: role, stage: 'role' });
         log.warn({ event: 'peer-refused', code: 'BRIDGE_PEER_REFUSED', port: role, peer: address, reason: (err as Error).message }, 'peer refused');
         socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\n\r\nBRIDGE_PEER_REFUSED: ${(err as Error).message}\n`);
         return;
@@ -213,14 +229,17 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
       // it becomes a link, rather than failing later in confusing ways.
       const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
       if (!offered.includes(SUBPROTOCOL)) {
+        metrics.refused.inc({ port: role, stage: 'protocol' });
         log.warn({ event: 'peer-refused', code: 'BRIDGE_PROTOCOL', port: role, peer: address, reason: 'subprotocol' }, 'peer refused');
         socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\n\r\nBRIDGE_PROTOCOL: WebSocket subprotocol ${SUBPROTOCOL} required\n`);
         return;
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const watch = watchLink(ws, config.keepalive, (silentMs) =>
-          log.warn({ event: `${role}-link-dead`, user: peer.cn, peer: address, silentMs }, `${role} link silent too long; closed`),
-        );
+        if (role === 'server') metrics.serverLinks.inc();
+        const watch = watchLink(ws, config.keepalive, (silentMs) => {
+          metrics.linksDead.inc({ port: role });
+          log.warn({ event: `${role}-link-dead`, user: peer.cn, peer: address, silentMs }, `${role} link silent too long; closed`);
+        });
         onLink(ws, peer, address, watch);
       });
     });
@@ -244,23 +263,36 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
     : undefined;
   crlTimer?.unref();
 
-  const listen = (srv: https.Server, port: number): Promise<number> =>
+  // Metrics on a listener of their own: plain HTTP, read-only, nothing secret in them.
+  const metricsServer =
+    config.metrics.port === null
+      ? undefined
+      : http.createServer((req, res) => {
+          if (req.method === 'GET' && req.url === '/metrics') {
+            res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(metrics.render());
+          } else {
+            res.writeHead(404, { 'content-type': 'text/plain' }).end('GET /metrics\n');
+          }
+        });
+
+  const listen = (srv: http.Server, port: number, host = config.listen.host): Promise<number> =>
     new Promise((resolve, reject) => {
       srv.once('error', reject);
-      srv.listen(port, config.listen.host, () => resolve((srv.address() as AddressInfo).port));
+      srv.listen(port, host, () => resolve((srv.address() as AddressInfo).port));
     });
 
   return {
     async start() {
       const clientPort = await listen(clientServer, config.listen.clientPort);
       const serverPort = await listen(serverServer, config.listen.serverPort);
-      return { clientPort, serverPort };
+      const metricsPort = metricsServer && config.metrics.port !== null ? await listen(metricsServer, config.metrics.port, config.metrics.host) : null;
+      return { clientPort, serverPort, metricsPort };
     },
     async close() {
       if (crlTimer) clearInterval(crlTimer);
       for (const wss of socketServers) for (const ws of wss.clients) ws.terminate();
       await Promise.all(
-        [clientServer, serverServer].map(
+        [clientServer, serverServer, ...(metricsServer ? [metricsServer] : [])].map(
           (srv) =>
             new Promise<void>((resolve) => {
               srv.close(() => resolve());

@@ -37,6 +37,15 @@ export const BridgeConfig = z.strictObject({
     .prefault({}),
   /** Heartbeats and dead-link detection on every link (clients and server). */
   keepalive: KeepaliveConfig,
+  /** Prometheus metrics over plain HTTP on a listener of its own; off unless a port is set. */
+  metrics: z
+    .strictObject({
+      /** Address of the metrics listener; keep it on loopback or a management network. */
+      host: z.string().min(1).max(255).default('127.0.0.1'),
+      /** Port of the metrics listener (GET /metrics); null turns it off, 0 picks a free port. */
+      port: z.number().int().min(0).max(65535).nullable().default(null),
+    })
+    .prefault({}),
   log: z.strictObject({ level: LogLevel.default('info') }).prefault({}),
 });
 export type BridgeConfig = z.infer<typeof BridgeConfig>;

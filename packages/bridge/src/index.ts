@@ -6,3 +6,5 @@ export type { BridgeErrorCode } from './errors.ts';
 export { Pairing } from './pairing.ts';
 export { relay } from './relay.ts';
 export type { RelayStats } from './relay.ts';
+export { bridgeMetrics, Counter, Gauge, Histogram, renderMetrics } from './metrics.ts';
+export type { BridgeMetrics, Metric } from './metrics.ts';

@@ -20,6 +20,9 @@ export interface LinkPoolOptions {
   log: Logger;
 }
 
+/** A link open at least this long counts as healthy when it later closes. */
+const HEALTHY_LINK_MS = 5_000;
+
 /**
  * Keeps `size` idle links open to the bridge, each waiting to serve one client session.
  * When a link is paired it is handed over and its slot dials a fresh one at once, so
@@ -109,6 +112,7 @@ export class LinkPool {
       }
     });
     duplex.on('error', () => undefined);
+    const openedAt = Date.now();
     ws.once('close', () => {
       if (paired) return;
       this.#idle.delete(ws);
@@ -116,9 +120,13 @@ export class LinkPool {
         this.#parked.push(slot);
         return;
       }
-      const delay = backoffDelay(failures, this.#opts.initialDelayMs, this.#opts.maxDelayMs);
+      // A link that served its time and then died (a firewall, a bridge restart) is
+      // redialled promptly; only links that die young count as repeated failures, so
+      // backoff cannot grow over a long quiet period and leave the bridge with no link.
+      const next = Date.now() - openedAt > HEALTHY_LINK_MS ? 0 : failures + 1;
+      const delay = backoffDelay(next, this.#opts.initialDelayMs, this.#opts.maxDelayMs);
       if (!dead) log.info({ event: 'link-closed', slot, retryInMs: delay }, 'idle bridge link closed by the bridge');
-      this.#later(() => void this.#run(slot, failures + 1), delay);
+      this.#later(() => void this.#run(slot, next), delay);
     });
   }
 
