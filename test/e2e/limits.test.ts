@@ -58,3 +58,22 @@ describe('server session limits', () => {
     expect(parked).toEqual([]);
   });
 });
+
+describe('session idle deadline', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster({ keyType: 'ed25519', server: { limits: { sessionIdleMs: 1000 } } });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('a session that asks nothing is closed by the server, freeing its link', async () => {
+    const { openSession, loadClientConfig } = await import('@signet/client');
+    const rpc = await openSession(loadClientConfig(cluster.dep.clientConfig));
+    expect((await rpc.call('whoami', {})).result.user).toBe('alice');
+    await new Promise((r) => setTimeout(r, 2000));
+    await expect(rpc.call('whoami', {})).rejects.toMatchObject({ code: 'SESSION_CLOSED' });
+    await cluster.server.waitFor((l) => l['event'] === 'session-idle');
+  });
+});

@@ -199,6 +199,9 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     });
     socketServers.push(wss);
+    // A peer that finishes TLS but never sends its upgrade request is dropped in time.
+    server.headersTimeout = config.limits.handshakeTimeoutMs;
+    server.requestTimeout = config.limits.handshakeTimeoutMs;
     server.on('secureConnection', (socket: TLSSocket) => {
       // Untrusted, expired, not yet valid or revoked: closed before a byte of HTTP is read.
       if (!socket.authorized) {

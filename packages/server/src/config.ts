@@ -40,6 +40,8 @@ export const ServerConfig = z.strictObject({
       maxSessionsPerUser: z.number().int().min(1).max(10_000).default(16),
       /** Requests in flight across all sessions; more are answered SERVER_BUSY (retryable). */
       maxInFlight: z.number().int().min(1).max(100_000).default(512),
+      /** A session with no request in flight and none received for this long is closed, ms. */
+      sessionIdleMs: z.number().int().min(1000).max(86_400_000).default(120_000),
     })
     .prefault({}),
   reconnect: z

@@ -29,6 +29,8 @@ export function createInFlightGate(max: number): InFlightGate {
  */
 export interface RpcLimits extends FrameLimits {
   maxInFlight: number;
+  /** Close the session after this long with nothing in flight and nothing received. */
+  idleMs: number;
   /** Largest attachment per operation; a larger one is refused before it is buffered. */
   binLimit: (op: string) => number;
 }
@@ -80,8 +82,23 @@ export function serveRpc(socket: TLSSocket, handler: Handler, limits: RpcLimits,
     }
   };
 
+  // Idle deadline: a session that holds a server link and asks nothing is ended.
+  let idleTimer: NodeJS.Timeout | undefined;
+  const armIdle = (): void => {
+    clearTimeout(idleTimer);
+    if (inFlight > 0) return;
+    idleTimer = setTimeout(() => {
+      log.info({ event: 'session-idle', idleMs: limits.idleMs }, 'session idle; closing it');
+      socket.destroy();
+    }, limits.idleMs);
+    idleTimer.unref();
+  };
+  armIdle();
+
   return new Promise((resolve) => {
+    socket.once('close', () => clearTimeout(idleTimer));
     socket.on('data', (chunk: Buffer) => {
+      armIdle();
       let frames;
       try {
         frames = decoder.push(chunk);
@@ -94,8 +111,10 @@ export function serveRpc(socket: TLSSocket, handler: Handler, limits: RpcLimits,
         inFlight++;
         // Bound work per session: stop reading while too many requests are in flight.
         if (inFlight >= limits.maxInFlight) socket.pause();
+        clearTimeout(idleTimer);
         void run(frame.json, frame.bin, frame.oversized).finally(() => {
           inFlight--;
+          if (inFlight === 0) armIdle();
           if (inFlight < limits.maxInFlight && socket.isPaused()) socket.resume();
         });
       }

@@ -78,6 +78,7 @@ export function createSigningServer(config: ServerConfig, backend: Backend, log:
             maxJson: 64 * 1024,
             maxBin: Math.max(config.limits.maxHeaderBytes, config.limits.maxDataBytes),
             maxInFlight: config.limits.maxInFlightPerSession,
+            idleMs: config.limits.sessionIdleMs,
             // Headers and data have their own limits, applied before the bytes are read.
             binLimit: (op) => (op === 'sign-rpm-header' ? config.limits.maxHeaderBytes : op === 'sign-data' ? config.limits.maxDataBytes : 0),
           },
