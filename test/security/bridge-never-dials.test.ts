@@ -24,7 +24,8 @@ let signed: { code: number; stderr: string };
 beforeAll(async () => {
   cluster = await startCluster({ keyType: 'ed25519' });
   pid = cluster.bridge.child.pid as number;
-  ports = new Set([cluster.bridge.clientPort, cluster.bridge.serverPort]);
+  // Its two relay ports, and the metrics listener this deployment turns on.
+  ports = new Set([cluster.bridge.clientPort, cluster.bridge.serverPort, ...(cluster.bridge.metricsPort ? [cluster.bridge.metricsPort] : [])]);
   work = tempDir();
   const input = copySample(work);
   const out = path.join(work, 'out');
@@ -62,7 +63,7 @@ describe('the bridge never dials', () => {
     expect(established.some((s) => s.localPort === cluster.bridge.clientPort)).toBe(true);
   });
 
-  it('listens on exactly its two ports', () => {
+  it('listens on exactly its configured ports (clients, server, metrics)', () => {
     const listening = new Set(seen.filter((s) => isTcp(s) && s.state === TCP_LISTEN).map((s) => s.localPort));
     expect([...listening].sort()).toEqual([...ports].sort());
   });

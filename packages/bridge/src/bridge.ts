@@ -168,7 +168,21 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
     }
   };
 
+  const linksByUser = new Map<string, number>();
+
   const onClientLink = (ws: WebSocket, peer: Peer, address: string): void => {
+    const held = linksByUser.get(peer.cn) ?? 0;
+    if (held >= config.limits.maxLinksPerUser) {
+      log.warn({ event: 'client-refused', user: peer.cn, peer: address, reason: 'maxLinksPerUser' }, 'user holds too many links');
+      refuse(ws, 'client', 'BRIDGE_BUSY', `user ${peer.cn} already holds ${held} links (limits.maxLinksPerUser); retry later`);
+      return;
+    }
+    linksByUser.set(peer.cn, held + 1);
+    ws.once('close', () => {
+      const left = (linksByUser.get(peer.cn) ?? 1) - 1;
+      if (left === 0) linksByUser.delete(peer.cn);
+      else linksByUser.set(peer.cn, left);
+    });
     if (pairing.waitingClients >= config.limits.maxWaitingClients) {
       log.warn({ event: 'client-refused', user: peer.cn, peer: address, reason: 'maxWaitingClients' }, 'bridge busy');
       refuse(ws, 'client', 'BRIDGE_BUSY', 'the bridge has too many clients waiting; retry later');

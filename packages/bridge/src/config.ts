@@ -25,6 +25,11 @@ export const BridgeConfig = z.strictObject({
     .strictObject({
       /** Clients allowed to wait for a free server link at once; more are told BRIDGE_BUSY. */
       maxWaitingClients: z.number().int().min(1).max(100_000).default(256),
+      /**
+       * Client links one certificate name may hold at once (waiting or in a session); more
+       * are told BRIDGE_BUSY. Stops one user's certificate from taking every server link.
+       */
+      maxLinksPerUser: z.number().int().min(1).max(100_000).default(32),
       /** How long a client waits for a free server link, ms. */
       pairTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
       /** Idle server links kept at once; more are refused. */

@@ -106,7 +106,7 @@ function dialBridge(config: ClientConfig, material: Material): Promise<WebSocket
       // Under TLS 1.3 a bridge that refuses our certificate often just hangs up after the
       // handshake: indistinguishable from a restart, so it is retried, but say so.
       const hint = err.code === 'ECONNRESET' ? ' (if this persists, the bridge may be refusing our certificate: see its log for tls-refused)' : '';
-      reject(new ClientError(code, `cannot connect to bridge ${config.bridge.host}:${config.bridge.port}: ${err.message}${hint}`, { cause: err }));
+      reject(new ClientError(code, `cannot connect to bridge ${config.bridge.host}:${config.bridge.port}: ${err.message.trim()}${hint}`, { cause: err }));
     });
   });
 }
@@ -161,7 +161,7 @@ function innerHandshake(duplex: WsDuplex, config: ClientConfig, material: Materi
     socket.once('error', (err) => {
       clearTimeout(timer);
       const code = isSignetError(err) ? 'SERVER_IDENTITY' : /certificate|altname|Hostname/i.test(err.message) ? 'SERVER_IDENTITY' : 'CONNECT_FAILED';
-      reject(new ClientError(code, `end-to-end session with '${config.serverName}' failed: ${err.message}`, { cause: err }));
+      reject(new ClientError(code, `end-to-end session with '${config.serverName}' failed: ${err.message.trim()}`, { cause: err }));
     });
   });
 }

@@ -24,6 +24,12 @@ export const ServerConfig = z.strictObject({
     .strictObject({
       /** Deadline for the inner TLS handshake with a client, ms. */
       handshakeTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+      /**
+       * Deadline for a paired client's first byte (its TLS ClientHello, sent at once by an
+       * honest client), ms. A client that is paired and says nothing frees the session slot
+       * after this, not after the whole handshake deadline.
+       */
+      firstByteTimeoutMs: z.number().int().min(100).max(120_000).default(3_000),
       /** Largest RPM main header accepted for signing, bytes. */
       maxHeaderBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(32 * 1024 * 1024),
       /** Largest sign-data input, bytes. */

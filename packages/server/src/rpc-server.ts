@@ -4,6 +4,9 @@ import { isSignetError } from '@signet/protocol';
 import { encodeFrame, FrameDecoder, Request, type FrameLimits } from '@signet/protocol/e2e';
 import type { Handler } from './handler.ts';
 
+/** Answers queued for a client that does not read them, bytes, before reading stops. */
+const MAX_UNREAD_ANSWERS = 1024 * 1024;
+
 /** Server codes a client may retry after backing off. */
 const RETRYABLE = new Set(['SERVER_BUSY']);
 
@@ -41,11 +44,22 @@ export function serveRpc(socket: TLSSocket, handler: Handler, limits: RpcLimits,
   });
   let inFlight = 0;
 
+  // Answers are never buffered without bound: a client that does not read its answers
+  // stops being read from (and so stops making work) until it catches up.
+  let stalled = false;
   const send = (message: unknown, bin?: Buffer): void => {
     if (socket.destroyed) return;
     socket.cork();
     for (const part of encodeFrame(message, bin)) socket.write(part);
     socket.uncork();
+    if (socket.writableLength > MAX_UNREAD_ANSWERS && !stalled) {
+      stalled = true;
+      socket.pause();
+      socket.once('drain', () => {
+        stalled = false;
+        if (inFlight < limits.maxInFlight) socket.resume();
+      });
+    }
   };
 
   const run = async (json: unknown, bin: Buffer, oversized: number | undefined): Promise<void> => {
@@ -115,7 +129,7 @@ export function serveRpc(socket: TLSSocket, handler: Handler, limits: RpcLimits,
         void run(frame.json, frame.bin, frame.oversized).finally(() => {
           inFlight--;
           if (inFlight === 0) armIdle();
-          if (inFlight < limits.maxInFlight && socket.isPaused()) socket.resume();
+          if (inFlight < limits.maxInFlight && !stalled && socket.isPaused()) socket.resume();
         });
       }
     });

@@ -50,13 +50,20 @@ export function createSigningServer(config: ServerConfig, backend: Backend, log:
     onPaired: async (duplex, session) => {
       const slog = log.child({ session });
       const started = Date.now();
+      const silent = setTimeout(() => {
+        if (duplex.receivedBytes > 0) return;
+        slog.warn({ event: 'session-refused', reason: `no byte from the client within ${config.limits.firstByteTimeoutMs} ms` }, 'silent client dropped');
+        duplex.destroy();
+      }, config.limits.firstByteTimeoutMs);
       let accepted;
       try {
         accepted = await acceptInner(duplex);
       } catch (err) {
-        slog.warn({ event: 'session-refused', reason: (err as Error).message }, 'inner TLS session refused');
+        if (duplex.receivedBytes > 0) slog.warn({ event: 'session-refused', reason: (err as Error).message }, 'inner TLS session refused');
         duplex.destroy();
         return;
+      } finally {
+        clearTimeout(silent);
       }
       const { socket, peer } = accepted;
       const user = peer.cn;

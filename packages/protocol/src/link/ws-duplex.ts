@@ -13,6 +13,8 @@ import { ProtocolError } from '../protocol-error.ts';
 export class WsDuplex extends Duplex {
   readonly #ws: WebSocket;
   readonly #onControl: (msg: Control) => void;
+  /** Stream bytes received so far (binary frames only). */
+  receivedBytes = 0;
 
   constructor(ws: WebSocket, onControl: (msg: Control) => void) {
     super({ allowHalfOpen: false });
@@ -45,6 +47,7 @@ export class WsDuplex extends Duplex {
       this.#onControl(parsed.data);
       return;
     }
+    this.receivedBytes += buf.length;
     if (!this.push(buf)) this.#ws.pause();
   }
 
