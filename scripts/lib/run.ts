@@ -57,9 +57,12 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-/** Starts a long-running program and follows its JSON log lines. */
-export function startDaemon(entry: string, args: string[], env: NodeJS.ProcessEnv = process.env): Daemon {
-  const child = spawn(process.execPath, [entry, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts a long-running program and follows its JSON log lines: `entry` run by this Node,
+ * or by `interpreter` (e.g. /bin/sh for an installed launcher script).
+ */
+export function startDaemon(entry: string, args: string[], env: NodeJS.ProcessEnv = process.env, interpreter: string = process.execPath): Daemon {
+  const child = spawn(interpreter, [entry, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const waiters = new Set<{ pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }>();
   let exited = false;
