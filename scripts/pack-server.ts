@@ -38,7 +38,7 @@ try {
   );
   // Dependencies, installed here (online) with exactly the versions this repository locks.
   cpSync(path.join(ROOT, 'package-lock.json'), path.join(top, 'package-lock.json'));
-  execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts', '--workspaces', '--include-workspace-root'], { cwd: top, stdio: 'inherit' });
+  execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts', '--workspaces', '--include-workspace-root'], { cwd: top, stdio: ['ignore', 2, 2] }); // npm's chatter to stderr: stdout is the result
   rmSync(path.join(top, 'package-lock.json'), { force: true });
   // The pinned Node 24 itself.
   mkdirSync(path.join(top, 'node', 'bin'), { recursive: true });
