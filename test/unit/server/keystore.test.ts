@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import * as openpgp from 'openpgp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KeyStore, KeyStoreError } from '../../../packages/server/src/keystore/index.ts';
+import { KeyStore, KeyStoreError, SCHEMA_VERSION } from '../../../packages/server/src/keystore/index.ts';
 import { gpgVerify, openpgpVerify, readInterop, removeDir, tempDir } from './helpers.ts';
 
 const ALICE_PW = 'alice access passphrase';
@@ -49,7 +49,7 @@ describe('state directory', () => {
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     const db = raw();
     expect(db.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
-    expect(db.prepare("SELECT value FROM meta WHERE name = 'schema_version'").get()).toEqual({ value: '1' });
+    expect(db.prepare("SELECT value FROM meta WHERE name = 'schema_version'").get()).toEqual({ value: String(SCHEMA_VERSION) });
     db.close();
     await expectCode(KeyStore.init(dir), 'STATE_EXISTS');
   });
@@ -73,7 +73,7 @@ describe('state directory', () => {
   it('refuses a newer schema version', async () => {
     store.close();
     const db = raw();
-    db.prepare("UPDATE meta SET value = '2' WHERE name = 'schema_version'").run();
+    db.prepare("UPDATE meta SET value = ? WHERE name = 'schema_version'").run(String(SCHEMA_VERSION + 1));
     db.close();
     await expectCode(KeyStore.open(dir), 'SCHEMA_TOO_NEW');
   });
@@ -261,7 +261,7 @@ describe('grants', () => {
     // bob is not a key admin: he may sign, not grant.
     await expectCode(store.grant('k1', 'carol', { byUser: 'bob', byPassphrase: BOB_PW, newPassphrase: 'carol passphrase' }), 'KEY_ADMIN_REQUIRED');
     await expectCode(store.grant('k1', 'bob', { byUser: 'alice', byPassphrase: ALICE_PW, newPassphrase: BOB_PW }), 'GRANT_EXISTS');
-    expect(store.readAudit().map((a) => a.kind)).toEqual(['user-add', 'user-add', 'key-generate', 'user-add', 'grant']);
+    expect(store.readAudit().map((a) => a.kind)).toEqual(['user-add', 'user-add', 'key-generate', 'user-add', 'grant', 'unlock-failed']);
   });
 
   it('refuses grants by the wrong passphrase, by non-holders, to unknown users, of unknown keys', async () => {

@@ -13,9 +13,11 @@ describe('public surface of the key custody core', () => {
       'selectSigningKey', 'signatureHashInput',
     ]);
     expect(Object.keys(keystore).sort()).toEqual([
-      'ARGON2_BOUNDS', 'ARGON2_PRESETS', 'DB_FILE', 'KEYSTORE_ERROR_CODES', 'KEY_NAME_PATTERN', 'KEY_PASSPHRASE_BYTES', 'KEY_TYPES',
-      'KeyStore', 'KeyStoreError', 'MAX_ARMORED_KEY_BYTES', 'MAX_PASSPHRASE_BYTES', 'MIN_NEW_PASSPHRASE_CHARS', 'SCHEMA_VERSION',
-      'USER_NAME_PATTERN',
+      'ARGON2_BOUNDS', 'ARGON2_PRESETS', 'AuditLog', 'BACKUP_MAGIC', 'BINDING_BYTES', 'BackupManifest', 'CONSOLE_ACTOR', 'ChainVerifier',
+      'DB_FILE', 'DEFAULT_UNLOCK_LIMITS', 'KEYSTORE_ERROR_CODES', 'KEY_NAME_PATTERN', 'KEY_PASSPHRASE_BYTES', 'KEY_TYPES', 'KeyStore',
+      'KeyStoreError', 'MAX_ARMORED_KEY_BYTES', 'MAX_AUDIT_LIMIT', 'MAX_PASSPHRASE_BYTES', 'MIN_NEW_PASSPHRASE_CHARS', 'REVOCATION_REASONS',
+      'SCHEMA_VERSION', 'SYSTEM_ACTOR', 'USER_NAME_PATTERN', 'canonicalRow', 'createBackup', 'genesisHash', 'parseBackupHeader',
+      'restoreBackup', 'rowHash', 'verificationError', 'verifyAuditChain',
     ]);
     expect(Object.keys(admin).sort()).toEqual([
       'ADMIN_ERROR_CODES', 'AdminError', 'COMMANDS', 'EXIT_FAILURE', 'EXIT_OK', 'EXIT_USAGE', 'USAGE', 'parseAdminArgs',
@@ -40,7 +42,9 @@ describe('public surface of the key custody core', () => {
     }
   });
 
-  it('documents --argon2 in the usage text', () => {
+  it('documents every option and command in the usage text', () => {
     expect(admin.USAGE).toContain('--argon2 LEVEL');
+    for (const spec of admin.COMMANDS) expect(admin.USAGE).toContain(`  ${spec.words.join(' ')}`);
+    for (const option of ['--binding-file', '--yes', '--force', '--date', '--never', '--reason', '--key KEY']) expect(admin.USAGE).toContain(option);
   });
 });

@@ -19,6 +19,20 @@ const OPTIONS = {
   argon2: { type: 'string' },
   json: { type: 'boolean' },
   output: { type: 'string', short: 'o' },
+  // audit, backup, restore
+  since: { type: 'string' },
+  limit: { type: 'string' },
+  key: { type: 'string' },
+  'expect-head': { type: 'string' },
+  to: { type: 'string' },
+  from: { type: 'string' },
+  force: { type: 'boolean' },
+  // key custody (key expire/revoke/delete, user delete/unlock, binding)
+  yes: { type: 'boolean' },
+  date: { type: 'string' },
+  never: { type: 'boolean' },
+  reason: { type: 'string' },
+  'binding-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -35,15 +49,28 @@ interface CommandSpec {
 export const COMMANDS: readonly CommandSpec[] = [
   { words: ['init'], positionals: [], options: [], required: [] },
   { words: ['user', 'add'], positionals: ['NAME'], options: [], required: [] },
+  { words: ['user', 'delete'], positionals: ['NAME'], options: ['force', 'yes'], required: [] },
   { words: ['user', 'list'], positionals: [], options: ['json'], required: [] },
-  { words: ['key', 'generate'], positionals: ['NAME'], options: ['type', 'user', 'uid', 'passphrase-file', 'argon2'], required: ['type', 'user'] },
-  { words: ['key', 'import'], positionals: ['NAME', 'FILE'], options: ['user', 'passphrase-file', 'key-passphrase-file', 'argon2'], required: ['user'] },
+  { words: ['user', 'show'], positionals: ['NAME'], options: ['json'], required: [] },
+  { words: ['user', 'unlock'], positionals: ['NAME'], options: ['key'], required: [] },
+  { words: ['key', 'generate'], positionals: ['NAME'], options: ['type', 'user', 'uid', 'passphrase-file', 'argon2', 'json'], required: ['type', 'user'] },
+  { words: ['key', 'import'], positionals: ['NAME', 'FILE'], options: ['user', 'passphrase-file', 'key-passphrase-file', 'argon2', 'json'], required: ['user'] },
   { words: ['key', 'list'], positionals: [], options: ['json'], required: [] },
   { words: ['key', 'export-public'], positionals: ['NAME'], options: ['output'], required: [] },
+  { words: ['key', 'expire'], positionals: ['NAME'], options: ['date', 'never', 'by', 'by-passphrase-file', 'json'], required: [] },
+  { words: ['key', 'revoke'], positionals: ['NAME'], options: ['reason', 'by', 'by-passphrase-file', 'output', 'json'], required: ['reason'] },
+  { words: ['key', 'delete'], positionals: ['NAME'], options: ['force', 'yes'], required: [] },
+  { words: ['key', 'rename'], positionals: ['OLD', 'NEW'], options: [], required: [] },
   { words: ['grant'], positionals: ['KEY', 'USER'], options: ['by', 'by-passphrase-file', 'passphrase-file', 'key-admin', 'argon2'], required: [] },
+  { words: ['revoke'], positionals: ['KEY', 'USER'], options: ['force'], required: [] },
+  { words: ['audit', 'show'], positionals: [], options: ['since', 'user', 'key', 'limit', 'json'], required: [] },
+  { words: ['audit', 'verify'], positionals: [], options: ['expect-head', 'json'], required: [] },
+  { words: ['audit', 'export'], positionals: [], options: ['since', 'output'], required: ['output'] },
+  { words: ['backup'], positionals: [], options: ['to', 'json'], required: ['to'] },
+  { words: ['restore'], positionals: [], options: ['from', 'force', 'json'], required: ['from'] },
 ];
 
-const GLOBAL: readonly OptionName[] = ['state', 'help'];
+const GLOBAL: readonly OptionName[] = ['state', 'help', 'binding-file'];
 
 export interface ParsedCommand {
   readonly command: string;

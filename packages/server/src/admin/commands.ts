@@ -9,6 +9,8 @@ import { AdminError } from './errors.ts';
 import type { AdminIO } from './io.ts';
 import { obtainPassphrase } from './passphrase.ts';
 import type { ParsedCommand } from './args.ts';
+import { runCustodyCommand } from './commands-custody.ts';
+import { describe, isDirectory, keyJson, sigkey, table, writeOutput } from './format.ts';
 
 /** Each admin command: parsed arguments in, lines on stdout out. */
 
@@ -46,31 +48,22 @@ function readKeyFile(file: string): string {
   }
 }
 
-function sigkey(info: KeyInfo): string {
-  return info.keyId.slice(8).toLowerCase();
-}
-
-function describe(info: KeyInfo): string {
-  return `key ${info.name}: ${info.algorithm}${info.bits} fingerprint ${info.fingerprint} key ID ${info.keyId} (Koji sigkey ${sigkey(info)})`;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')).join('\n') + '\n';
-}
-
 export async function runCommand(cmd: ParsedCommand, io: AdminIO): Promise<void> {
   const { values, args, stateDir } = cmd;
   const out = (line: string): void => void io.stdout.write(`${line}\n`);
 
+  const bindingFile = values['binding-file'];
   if (cmd.command === 'init') {
-    const store = await KeyStore.init(stateDir);
+    const store = await KeyStore.init(stateDir, bindingFile === undefined ? {} : { bindingFile });
     store.close();
     out(`initialized ${path.join(path.resolve(stateDir), 'signet.db')}`);
+    if (bindingFile !== undefined) {
+      out(`bound to ${path.resolve(bindingFile)} (mode 0600): keep it off this disk and give it to every command (--binding-file) and to the daemon (binding.file); without it no key unlocks`);
+    }
     return;
   }
 
-  const store = await KeyStore.open(stateDir, { argon2: argon2Level(values.argon2) });
+  const store = await KeyStore.open(stateDir, { argon2: argon2Level(values.argon2), ...(bindingFile === undefined ? {} : { bindingFile }) });
   try {
     switch (cmd.command) {
       case 'user add': {
@@ -90,6 +83,7 @@ export async function runCommand(cmd: ParsedCommand, io: AdminIO): Promise<void>
         const uid = values.uid === undefined ? undefined : parseUid(values.uid);
         const passphrase = await obtainPassphrase(io, { file: values['passphrase-file'], option: '--passphrase-file', prompt: `New access passphrase for ${user}: `, confirm: true });
         const info = await store.generateKey(args['NAME'] as string, type, user, passphrase, uid === undefined ? {} : { userId: uid });
+        if (values.json === true) return out(keyJson(info));
         out(describe(info));
         out(`key admin: ${user}`);
         return;
@@ -111,6 +105,7 @@ export async function runCommand(cmd: ParsedCommand, io: AdminIO): Promise<void>
           fileKeyPassphrase = await obtainPassphrase(io, { file: undefined, option: '--key-passphrase-file', prompt: `Passphrase of the key in ${args['FILE']}: `, confirm: false });
           info = await store.importKey(args['NAME'] as string, armored, user, passphrase, fileKeyPassphrase);
         }
+        if (values.json === true) return out(keyJson(info));
         out(describe(info));
         out(`key admin: ${user}`);
         return;
@@ -122,9 +117,9 @@ export async function runCommand(cmd: ParsedCommand, io: AdminIO): Promise<void>
         } else {
           io.stdout.write(
             table([
-              ['NAME', 'ALGORITHM', 'KEY ID', 'SIGKEY', 'FINGERPRINT', 'CREATED', 'EXPIRES', 'USERS'],
+              ['NAME', 'ALGORITHM', 'KEY ID', 'SIGKEY', 'FINGERPRINT', 'CREATED', 'EXPIRES', 'STATUS', 'USERS'],
               ...keys.map((k) => [
-                k.name, `${k.algorithm}${k.bits}`, k.keyId, sigkey(k), k.fingerprint, k.created.slice(0, 10), k.expires?.slice(0, 10) ?? 'never',
+                k.name, `${k.algorithm}${k.bits}`, k.keyId, sigkey(k), k.fingerprint, k.created.slice(0, 10), k.expires?.slice(0, 10) ?? 'never', k.status,
                 k.users.map((u) => (u.keyAdmin ? `${u.name}(admin)` : u.name)).join(','),
               ]),
             ]),
@@ -133,17 +128,16 @@ export async function runCommand(cmd: ParsedCommand, io: AdminIO): Promise<void>
         return;
       }
       case 'key export-public': {
-        const armored = store.publicKeyArmored(args['NAME'] as string);
+        const name = args['NAME'] as string;
+        const armored = store.publicKeyArmored(name);
         if (values.output === undefined) {
           io.stdout.write(armored);
           return;
         }
-        try {
-          fs.writeFileSync(values.output, armored, { mode: 0o644 });
-        } catch (err) {
-          throw new AdminError('FILE_WRITE', `cannot write ${values.output}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
-        }
-        out(`wrote ${values.output}`);
+        // A directory gets the file name distributions use: RPM-GPG-KEY-<name>.
+        const target = isDirectory(values.output) ? path.join(values.output, `RPM-GPG-KEY-${name}`) : values.output;
+        writeOutput(target, armored);
+        out(`wrote ${target}`);
         return;
       }
       case 'grant': {
@@ -162,6 +156,7 @@ export async function runCommand(cmd: ParsedCommand, io: AdminIO): Promise<void>
         return;
       }
       default:
+        if (await runCustodyCommand(cmd, store, io)) return;
         throw new AdminError('USAGE', `unknown command '${cmd.command}'`);
     }
   } finally {

@@ -12,6 +12,8 @@ import { SignetError } from '@signet/protocol';
  * | PROMPT_ABORTED     | 1    | Ctrl-C / Ctrl-D at a passphrase prompt                            |
  * | FILE_READ          | 1    | the key file cannot be read or is too large                      |
  * | FILE_WRITE         | 1    | the output file cannot be written                                |
+ * | CONFIRM_REQUIRED   | 2    | a destructive command without a terminal and without --yes       |
+ * | CONFIRM_DECLINED   | 1    | the name typed at the confirmation prompt differs                |
  */
 export type AdminErrorCode =
   | 'USAGE'
@@ -20,7 +22,9 @@ export type AdminErrorCode =
   | 'PASSPHRASE_MISMATCH'
   | 'PROMPT_ABORTED'
   | 'FILE_READ'
-  | 'FILE_WRITE';
+  | 'FILE_WRITE'
+  | 'CONFIRM_REQUIRED'
+  | 'CONFIRM_DECLINED';
 
 export const ADMIN_ERROR_CODES: readonly AdminErrorCode[] = [
   'USAGE',
@@ -30,6 +34,8 @@ export const ADMIN_ERROR_CODES: readonly AdminErrorCode[] = [
   'PROMPT_ABORTED',
   'FILE_READ',
   'FILE_WRITE',
+  'CONFIRM_REQUIRED',
+  'CONFIRM_DECLINED',
 ];
 
 export class AdminError extends SignetError<AdminErrorCode> {}
@@ -40,6 +46,6 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof AdminError && (err.code === 'USAGE' || err.code === 'PASSPHRASE_SOURCE')) return EXIT_USAGE;
+  if (err instanceof AdminError && (err.code === 'USAGE' || err.code === 'PASSPHRASE_SOURCE' || err.code === 'CONFIRM_REQUIRED')) return EXIT_USAGE;
   return EXIT_FAILURE;
 }

@@ -1,6 +1,8 @@
 import { SignetError } from '@signet/protocol';
 import { parseAdminArgs } from './args.ts';
 import { runCommand } from './commands.ts';
+import { runAuditCommand } from './commands-audit.ts';
+import { runBackupCommand } from './commands-backup.ts';
 import { AdminError, EXIT_OK, EXIT_USAGE, exitCodeFor } from './errors.ts';
 import type { AdminIO } from './io.ts';
 import { USAGE } from './usage.ts';
@@ -17,7 +19,7 @@ export async function runAdmin(argv: readonly string[], io: AdminIO): Promise<nu
       io.stdout.write(USAGE);
       return EXIT_OK;
     }
-    await runCommand(parsed, io);
+    if (!(await runAuditCommand(parsed, io)) && !(await runBackupCommand(parsed, io))) await runCommand(parsed, io);
     return EXIT_OK;
   } catch (err) {
     const code = exitCodeFor(err);

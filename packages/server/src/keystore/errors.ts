@@ -30,7 +30,28 @@ import { SignetError } from '@signet/protocol';
  * | KEY_INCONSISTENT          | secret and public key material do not belong together                        |
  * | KEY_PASSPHRASE_REQUIRED   | the imported key is encrypted: give its passphrase                            |
  * | KEY_PASSPHRASE_WRONG      | the imported key's passphrase is wrong                                        |
+ * | KEY_ID_COLLISION          | the key's signing key ID (or its last 8 hex digits, Koji's sigkey) equals a stored key's |
+ * | EXPIRY_INVALID            | a new expiry not after now / the key's creation, or past 2106                |
+ * | REASON_INVALID            | revocation reason not compromised, superseded or retired                      |
+ * | GRANT_NOT_FOUND           | revoking access the user does not hold                                        |
+ * | LAST_GRANT                | the change would leave a key no user can unlock (use force)                   |
+ * | LAST_KEY_ADMIN            | the change would leave a key without key admin (use force)                    |
+ * | GRANTS_EXIST              | deleting a key that users still hold (use force)                              |
+ * | UNLOCK_THROTTLED          | too many wrong passphrases for this grant: retry after the time given         |
+ * | UNLOCK_LOCKED             | the grant is locked after too many wrong passphrases: admin `user unlock`     |
+ * | UNLOCK_LIMITS_INVALID     | unlock limiter settings out of range                                          |
+ * | BINDING_REQUIRED          | the store is bound to a binding file and none was given                       |
+ * | BINDING_MISMATCH          | the binding file given is not this store's (or the store is not bound)        |
+ * | BINDING_FILE_INVALID      | the binding file cannot be created or read, or is not 32 bytes                |
+ * | DB_FULL                   | the disk (or maxDatabaseBytes) is full; the write was rolled back             |
  * | AUDIT_INVALID             | an audit entry field is missing or out of bounds                              |
+ * | AUDIT_CHAIN_BROKEN        | audit verify: a row edited, deleted, reordered or unchained; triggers missing |
+ * | AUDIT_HEAD_MISMATCH       | audit verify --expect-head: that hash is not in the chain (truncated/rewritten) |
+ * | BACKUP_CORRUPT            | restore: not a Signet backup, damaged, or manifest and database disagree      |
+ * | BACKUP_EXISTS             | backup --to FILE: FILE already exists                                         |
+ * | BACKUP_FAILED             | backup: the snapshot or the file could not be written (nothing left behind)   |
+ * | RESTORE_EXISTS            | restore: the state directory already holds a store (use --force)             |
+ * | RESTORE_FAILED            | restore: the new state could not be written or put in place                   |
  * | SIGN_FAILED               | the probe signature made at import/generate failed                            |
  */
 export type KeyStoreErrorCode =
@@ -60,7 +81,28 @@ export type KeyStoreErrorCode =
   | 'KEY_INCONSISTENT'
   | 'KEY_PASSPHRASE_REQUIRED'
   | 'KEY_PASSPHRASE_WRONG'
+  | 'KEY_ID_COLLISION'
+  | 'EXPIRY_INVALID'
+  | 'REASON_INVALID'
+  | 'GRANT_NOT_FOUND'
+  | 'LAST_GRANT'
+  | 'LAST_KEY_ADMIN'
+  | 'GRANTS_EXIST'
+  | 'UNLOCK_THROTTLED'
+  | 'UNLOCK_LOCKED'
+  | 'UNLOCK_LIMITS_INVALID'
+  | 'BINDING_REQUIRED'
+  | 'BINDING_MISMATCH'
+  | 'BINDING_FILE_INVALID'
+  | 'DB_FULL'
   | 'AUDIT_INVALID'
+  | 'AUDIT_CHAIN_BROKEN'
+  | 'AUDIT_HEAD_MISMATCH'
+  | 'BACKUP_CORRUPT'
+  | 'BACKUP_EXISTS'
+  | 'BACKUP_FAILED'
+  | 'RESTORE_EXISTS'
+  | 'RESTORE_FAILED'
   | 'SIGN_FAILED';
 
 export const KEYSTORE_ERROR_CODES: readonly KeyStoreErrorCode[] = [
@@ -90,7 +132,28 @@ export const KEYSTORE_ERROR_CODES: readonly KeyStoreErrorCode[] = [
   'KEY_INCONSISTENT',
   'KEY_PASSPHRASE_REQUIRED',
   'KEY_PASSPHRASE_WRONG',
+  'KEY_ID_COLLISION',
+  'EXPIRY_INVALID',
+  'REASON_INVALID',
+  'GRANT_NOT_FOUND',
+  'LAST_GRANT',
+  'LAST_KEY_ADMIN',
+  'GRANTS_EXIST',
+  'UNLOCK_THROTTLED',
+  'UNLOCK_LOCKED',
+  'UNLOCK_LIMITS_INVALID',
+  'BINDING_REQUIRED',
+  'BINDING_MISMATCH',
+  'BINDING_FILE_INVALID',
+  'DB_FULL',
   'AUDIT_INVALID',
+  'AUDIT_CHAIN_BROKEN',
+  'AUDIT_HEAD_MISMATCH',
+  'BACKUP_CORRUPT',
+  'BACKUP_EXISTS',
+  'BACKUP_FAILED',
+  'RESTORE_EXISTS',
+  'RESTORE_FAILED',
   'SIGN_FAILED',
 ];
 

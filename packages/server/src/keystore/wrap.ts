@@ -1,3 +1,4 @@
+import { argon2 as argon2Callback, hkdfSync } from 'node:crypto';
 import sodium from 'libsodium-wrappers-sumo';
 import { KeyStoreError } from './errors.ts';
 
@@ -8,6 +9,14 @@ import { KeyStoreError } from './errors.ts';
  * with ad = "signet-grant-v1" 0 fingerprint 0 user 0 keyAdmin. Binding the row in `ad`
  * stops a wrapped passphrase copied to another user's or another key's row from opening,
  * and stops a flipped key_admin flag from being honoured.
+ *
+ * Argon2id runs in Node's thread pool (`crypto.argon2`, byte-identical to libsodium's
+ * crypto_pwhash with parallelism 1, memory = memlimit / 1024 KiB, passes = opslimit), so an
+ * unlock no longer stalls every other session for the ~0.7 s of a moderate derivation.
+ *
+ * Optional binding: with a server-local secret (binding.ts), the wrap key becomes
+ *   HKDF-SHA256(ikm = Argon2id output ‖ binding secret, salt = grant salt, info = BINDING_INFO)
+ * so the database together with every passphrase still opens nothing without the file.
  */
 
 export type Argon2Level = 'moderate' | 'interactive' | 'min';
@@ -73,21 +82,44 @@ export function grantAssociatedData(fingerprint: string, userName: string, keyAd
   return Buffer.from(`${AD_LABEL}\0${fingerprint}\0${userName}\0${keyAdmin ? 1 : 0}`, 'utf8');
 }
 
-function deriveKey(passphrase: string, salt: Uint8Array, params: Argon2Params): Uint8Array {
+const BINDING_INFO = 'signet-grant-binding-v1';
+
+/** Argon2id in the libuv thread pool; the event loop stays free while it runs. */
+export function argon2id(password: Uint8Array, salt: Uint8Array, params: Argon2Params, length: number = WRAP_KEY_BYTES): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    argon2Callback(
+      'argon2id',
+      { message: password, nonce: salt, parallelism: 1, tagLength: length, memory: Math.floor(params.memlimit / 1024), passes: params.opslimit },
+      (err, key) => (err ? reject(err) : resolve(key)),
+    );
+  });
+}
+
+async function deriveKey(passphrase: string, salt: Uint8Array, params: Argon2Params, binding: Uint8Array | null): Promise<Uint8Array> {
   checkArgon2Params(params);
   const password = Buffer.from(passphrase, 'utf8');
+  let stretched: Buffer | null = null;
   try {
-    return sodium.crypto_pwhash(WRAP_KEY_BYTES, password, salt, params.opslimit, params.memlimit, sodium.crypto_pwhash_ALG_ARGON2ID13);
+    stretched = await argon2id(password, salt, params);
+    if (binding === null) return stretched;
+    const ikm = Buffer.concat([stretched, binding]);
+    try {
+      return new Uint8Array(hkdfSync('sha256', ikm, salt, BINDING_INFO, WRAP_KEY_BYTES));
+    } finally {
+      ikm.fill(0);
+      stretched.fill(0);
+    }
   } finally {
-    sodium.memzero(password);
+    password.fill(0);
   }
 }
 
-export async function wrapSecret(secret: Uint8Array, passphrase: string, ad: Uint8Array, params: Argon2Params): Promise<WrappedSecret> {
+/** `binding`: the store's binding secret, or null when the store uses none. */
+export async function wrapSecret(secret: Uint8Array, passphrase: string, ad: Uint8Array, params: Argon2Params, binding: Uint8Array | null): Promise<WrappedSecret> {
   await sodiumReady();
   const salt = sodium.randombytes_buf(SALT_BYTES);
   const nonce = sodium.randombytes_buf(NONCE_BYTES);
-  const key = deriveKey(passphrase, salt, params);
+  const key = await deriveKey(passphrase, salt, params, binding);
   try {
     const wrapped = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(secret, ad, null, nonce, key);
     return { wrapped, salt, nonce, opslimit: params.opslimit, memlimit: params.memlimit };
@@ -100,13 +132,13 @@ export async function wrapSecret(secret: Uint8Array, passphrase: string, ad: Uin
  * Returns the secret, or null when the passphrase is wrong or the row was altered or moved:
  * the AEAD tag check (constant time, inside libsodium) cannot tell these apart, and says so.
  */
-export async function unwrapSecret(w: WrappedSecret, passphrase: string, ad: Uint8Array): Promise<Uint8Array | null> {
+export async function unwrapSecret(w: WrappedSecret, passphrase: string, ad: Uint8Array, binding: Uint8Array | null): Promise<Uint8Array | null> {
   await sodiumReady();
   // Threat: malformed rows crashing or stalling the unwrap; they are refused as corrupt.
   if (w.salt.length !== SALT_BYTES || w.nonce.length !== NONCE_BYTES || w.wrapped.length <= TAG_BYTES || w.wrapped.length > MAX_WRAPPED_BYTES) {
     throw new KeyStoreError('DB_CORRUPT', 'a grant row has a malformed salt, nonce or wrapped passphrase; restore the database from a backup');
   }
-  const key = deriveKey(passphrase, w.salt, w);
+  const key = await deriveKey(passphrase, w.salt, w, binding);
   try {
     return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, w.wrapped, ad, w.nonce, key);
   } catch {
@@ -121,9 +153,8 @@ export async function unwrapSecret(w: WrappedSecret, passphrase: string, ad: Uin
  * authenticated user whether a key they hold no grant for exists.
  */
 export async function burnUnwrapTime(passphrase: string, params: Argon2Params): Promise<void> {
-  await sodiumReady();
-  const key = deriveKey(passphrase, new Uint8Array(SALT_BYTES), params);
-  sodium.memzero(key);
+  const key = await deriveKey(passphrase, new Uint8Array(SALT_BYTES), params, null);
+  key.fill(0);
 }
 
 export async function randomSecret(bytes: number): Promise<Uint8Array> {

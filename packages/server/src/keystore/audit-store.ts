@@ -1,0 +1,183 @@
+import { randomBytes } from 'node:crypto';
+import type { DatabaseSync } from 'node:sqlite';
+import type { AuditFields, AuditRecord } from './audit.ts';
+import { CHAIN_ID_PATTERN, genesisHash, rowHash, type ChainLookup } from './audit-chain.ts';
+import { transaction } from './database.ts';
+import { KeyStoreError } from './errors.ts';
+
+/**
+ * The audit table's I/O: appending chained rows, reading them back, and the schema step
+ * that introduced the chain. Every write runs inside one IMMEDIATE transaction on a
+ * connection in WAL mode with synchronous=FULL (database.ts), so a row is on disk when
+ * the append returns, and two processes appending at once (daemon and console) serialise
+ * on the write lock: each reads the head it chains to inside its own transaction.
+ */
+
+/** The `user` of rows Signet writes about itself (schema upgrades); not a valid user name. */
+export const SYSTEM_ACTOR = '(signet)';
+
+const META_CHAIN_ID = 'audit_chain_id';
+const META_LATE_THROUGH = 'audit_chain_late_through';
+
+/** The triggers that keep the table append-only; `audit verify` reports any that is missing. */
+export const AUDIT_TRIGGERS: Readonly<Record<string, string>> = {
+  audit_no_update: "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END",
+  audit_no_delete: "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END",
+  // Threat: a writer that does not know the chain (an older binary, a hand-made INSERT).
+  audit_chained: "CREATE TRIGGER audit_chained BEFORE INSERT ON audit WHEN NEW.hash IS NULL OR NEW.prev_hash IS NULL BEGIN SELECT RAISE(ABORT, 'audit rows must be hash-chained'); END",
+};
+
+type Row = Record<string, unknown>;
+
+function corrupt(what: string): KeyStoreError {
+  return new KeyStoreError('DB_CORRUPT', `${what}; restore the database from a backup`);
+}
+
+function optionalText(row: Row, col: string): string | null {
+  const v = row[col];
+  if (v === null || v === undefined) return null;
+  if (typeof v !== 'string') throw corrupt(`audit column ${col} is not text`);
+  return v;
+}
+
+function requiredText(row: Row, col: string): string {
+  const v = optionalText(row, col);
+  if (v === null) throw corrupt(`audit column ${col} is empty`);
+  return v;
+}
+
+export function toAuditRecord(row: Row): AuditRecord {
+  const seq = row['seq'];
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq)) throw corrupt('audit column seq is not an integer');
+  return {
+    seq,
+    time: requiredText(row, 'time'),
+    user: requiredText(row, 'user_name'),
+    keyFingerprint: optionalText(row, 'key_fingerprint'),
+    kind: requiredText(row, 'kind'),
+    subject: requiredText(row, 'subject'),
+    sha256: optionalText(row, 'sha256'),
+    requestId: optionalText(row, 'request_id'),
+    prevHash: optionalText(row, 'prev_hash'),
+    hash: optionalText(row, 'hash'),
+  };
+}
+
+function meta(db: DatabaseSync, name: string): string | undefined {
+  const row = db.prepare('SELECT value FROM meta WHERE name = ?').get(name) as Row | undefined;
+  return row === undefined ? undefined : (row['value'] as string);
+}
+
+export interface ChainInfo {
+  /** Random, per database; fixes the genesis value. Kept by backup and restore. */
+  readonly chainId: string;
+  readonly genesis: string;
+  /** Rows with seq ≤ this existed before the chain and were chained late, at the upgrade. */
+  readonly lateThrough: number;
+}
+
+export function chainInfo(db: DatabaseSync): ChainInfo {
+  const chainId = meta(db, META_CHAIN_ID);
+  if (chainId === undefined || !CHAIN_ID_PATTERN.test(chainId)) throw corrupt('the audit chain id (meta audit_chain_id) is missing or malformed');
+  const late = meta(db, META_LATE_THROUGH) ?? '0';
+  if (!/^[0-9]{1,15}$/.test(late)) throw corrupt('meta audit_chain_late_through is malformed');
+  return { chainId, genesis: genesisHash(chainId), lateThrough: Number(late) };
+}
+
+function insert(db: DatabaseSync, seq: number, f: AuditFields, prevHash: string, hash: string): void {
+  db.prepare(
+    'INSERT INTO audit (seq, time, user_name, key_fingerprint, kind, subject, sha256, request_id, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  ).run(seq, f.time, f.user, f.keyFingerprint, f.kind, f.subject, f.sha256, f.requestId, prevHash, hash);
+}
+
+/** The row to chain to and the next seq. Must run inside the write transaction. */
+function tail(db: DatabaseSync, info: ChainInfo): { seq: number; prevHash: string } {
+  const last = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as Row | undefined;
+  // sqlite_sequence is not lowered by DELETE: after a truncated tail the next row leaves a
+  // visible gap instead of reusing the deleted numbers.
+  const sq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'audit'").get() as Row | undefined;
+  const lastSeq = last === undefined ? 0 : (last['seq'] as number);
+  const used = typeof sq?.['seq'] === 'number' ? Math.max(sq['seq'], lastSeq) : lastSeq;
+  if (last === undefined) return { seq: used + 1, prevHash: info.genesis };
+  const prevHash = last['hash'];
+  if (typeof prevHash !== 'string') throw corrupt(`audit row ${lastSeq} has no hash`);
+  return { seq: used + 1, prevHash };
+}
+
+/**
+ * Appends one chained row and returns it; durable when this returns. Joins the caller's
+ * transaction if one is open (so an admin change and its audit row commit together).
+ */
+export function appendAudit(db: DatabaseSync, fields: AuditFields): AuditRecord {
+  const write = (): AuditRecord => {
+    const { seq, prevHash } = tail(db, chainInfo(db));
+    const hash = rowHash(seq, fields, prevHash);
+    insert(db, seq, fields, prevHash, hash);
+    return { seq, ...fields, prevHash, hash };
+  };
+  return db.isTransaction ? write() : transaction(db, write);
+}
+
+/** Rows in seq order after `afterSeq`, at most `limit` (1..100000, default 1000). */
+export function readAuditRows(db: DatabaseSync, options: { afterSeq?: number; limit?: number } = {}): AuditRecord[] {
+  const after = options.afterSeq ?? 0;
+  const limit = Math.min(Math.max(options.limit ?? 1000, 1), 100_000);
+  return (db.prepare('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?').all(after, limit) as Row[]).map(toAuditRecord);
+}
+
+/** Lookups by hash over the whole table, for explaining a break (full scans: failures only). */
+export function chainLookup(db: DatabaseSync): ChainLookup {
+  const byHash = db.prepare('SELECT seq FROM audit WHERE hash = ? ORDER BY seq LIMIT 1');
+  const byPrev = db.prepare('SELECT seq FROM audit WHERE prev_hash = ? ORDER BY seq LIMIT 1');
+  const seq = (row: unknown): number | undefined => (row === undefined ? undefined : ((row as Row)['seq'] as number));
+  return { seqOfHash: (h) => seq(byHash.get(h)), seqOfPrev: (h) => seq(byPrev.get(h)) };
+}
+
+export function missingTriggers(db: DatabaseSync): string[] {
+  const present = new Set((db.prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'audit'").all() as Row[]).map((r) => r['name']));
+  return Object.keys(AUDIT_TRIGGERS).filter((t) => !present.has(t));
+}
+
+function hasColumn(db: DatabaseSync, column: string): boolean {
+  return (db.prepare('SELECT name FROM pragma_table_info(?)').all('audit') as Row[]).some((r) => r['name'] === column);
+}
+
+/**
+ * Schema step "audit hash chain": adds prev_hash and hash, draws the chain id, and chains
+ * the rows already present — late, which the chain itself records with an
+ * `audit-chain-start` row (they are only as trustworthy as the database was before the
+ * upgrade). Runs inside the caller's migration transaction. Idempotent.
+ */
+export function migrateAuditChain(db: DatabaseSync, now: Date = new Date()): void {
+  if (hasColumn(db, 'hash')) return;
+  db.exec('ALTER TABLE audit ADD COLUMN prev_hash TEXT CHECK (prev_hash IS NULL OR length(prev_hash) = 64)');
+  db.exec('ALTER TABLE audit ADD COLUMN hash TEXT CHECK (hash IS NULL OR length(hash) = 64)');
+  db.prepare('INSERT INTO meta (name, value) VALUES (?, ?)').run(META_CHAIN_ID, randomBytes(32).toString('hex'));
+  const info = chainInfo(db);
+  const rows = (db.prepare('SELECT * FROM audit ORDER BY seq').all() as Row[]).map(toAuditRecord);
+  db.exec('DROP TRIGGER IF EXISTS audit_no_update');
+  let prevHash = info.genesis;
+  const set = db.prepare('UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ?');
+  for (const r of rows) {
+    const hash = rowHash(r.seq, r, prevHash);
+    set.run(prevHash, hash, r.seq);
+    prevHash = hash;
+  }
+  for (const [name, sql] of Object.entries(AUDIT_TRIGGERS)) {
+    db.exec(`DROP TRIGGER IF EXISTS ${name}`);
+    db.exec(sql);
+  }
+  const lastLate = rows.at(-1)?.seq ?? 0;
+  db.prepare('INSERT INTO meta (name, value) VALUES (?, ?)').run(META_LATE_THROUGH, String(lastLate));
+  if (rows.length > 0) {
+    appendAudit(db, {
+      time: now.toISOString(),
+      user: SYSTEM_ACTOR,
+      keyFingerprint: null,
+      kind: 'audit-chain-start',
+      subject: `${rows.length} rows (seq ${rows[0]?.seq}-${lastLate}) written before the hash chain existed were chained late, at this upgrade`,
+      sha256: null,
+      requestId: null,
+    });
+  }
+}
