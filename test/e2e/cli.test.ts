@@ -121,3 +121,32 @@ describe('signet CLI through bridge and server', () => {
     expect(existsSync(file)).toBe(true);
   });
 });
+
+describe('signet change-passphrase', () => {
+  let cluster: Cluster;
+  let work: string;
+  beforeAll(async () => {
+    cluster = await startCluster({ keyType: 'ed25519' });
+    work = mkdtempSync(path.join(os.tmpdir(), 'signet-chpass-'));
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('changes the user own access passphrase over the wire; the old one stops working', async () => {
+    const next = path.join(work, 'new-pass');
+    writeFileSync(next, 'a brand new passphrase\n');
+    const r = await cluster.signet(['change-passphrase', 'demo', '--passphrase-file', cluster.dep.passphraseFile, '--new-passphrase-file', next]);
+    expect(r.code, r.stderr).toBe(0);
+    const data = path.join(work, 'd.txt');
+    writeFileSync(data, 'x');
+    const withOld = await cluster.signet(['sign-data', '--key', 'demo', '--passphrase-file', cluster.dep.passphraseFile, '-o', `${data}.sig`, data]);
+    expect(withOld.code).toBe(1);
+    expect(withOld.stderr).toMatch(/BAD_PASSPHRASE/);
+    const withNew = await cluster.signet(['sign-data', '--key', 'demo', '--passphrase-file', next, '-o', `${data}.sig`, data]);
+    expect(withNew.code, withNew.stderr).toBe(0);
+    const wrongCurrent = await cluster.signet(['change-passphrase', 'demo', '--passphrase-file', cluster.dep.passphraseFile, '--new-passphrase-file', next]);
+    expect(wrongCurrent.code).toBe(1);
+  });
+});

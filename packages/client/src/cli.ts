@@ -5,7 +5,8 @@ import path from 'node:path';
 import { isSignetError } from '@signet/protocol';
 import { loadClientConfig, type ClientConfig } from './config.ts';
 import { ClientError } from './errors.ts';
-import { readPassphrase } from './passphrase.ts';
+import { readPassphrase, readNewPassphrase } from './passphrase.ts';
+import { changePassphrase } from './commands/change-passphrase.ts';
 import { withSession } from './session.ts';
 import { SessionKeeper } from './session-keeper.ts';
 import { whoami, ping, listKeys, getPublicKey, formatKeys } from './commands/info.ts';
@@ -18,6 +19,7 @@ export const USAGE = `usage: signet [--config FILE] COMMAND [options]
 commands:
   sign-rpm --key NAME (-o DIR | --in-place) [--passphrase-file F] [--jobs N] FILE...
   sign-data --key NAME [--armor] -o OUT [--passphrase-file F] FILE
+  change-passphrase KEY [--passphrase-file CURRENT] [--new-passphrase-file NEW]
   get-public-key NAME [-o FILE]
   list-keys [--json]
   whoami
@@ -39,6 +41,7 @@ const OPTIONS = {
   output: { type: 'string', short: 'o' },
   'in-place': { type: 'boolean' },
   'passphrase-file': { type: 'string' },
+  'new-passphrase-file': { type: 'string' },
   armor: { type: 'boolean' },
   json: { type: 'boolean' },
   jobs: { type: 'string' },
@@ -98,6 +101,15 @@ async function dispatch(command: string, args: string[], v: Values, config: Clie
       const armored = await withSession(config, (rpc) => getPublicKey(rpc, args[0] as string));
       if (v.output) writeFileAtomic(v.output, armored);
       else io.stdout.write(armored);
+      return 0;
+    }
+    case 'change-passphrase': {
+      need(args.length === 1, 'needs exactly one key name');
+      const key = args[0] as string;
+      const current = await readPassphrase(v['passphrase-file'], `current access passphrase for key ${key}: `);
+      const next = await readNewPassphrase(v['new-passphrase-file'], key);
+      await withSession(config, (rpc) => changePassphrase(rpc, key, current, next));
+      io.stdout.write(`access passphrase for key ${key} changed\n`);
       return 0;
     }
     case 'sign-data': {

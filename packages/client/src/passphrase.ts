@@ -17,6 +17,18 @@ export async function readPassphrase(file: string | undefined, prompt: string): 
   return promptNoEcho(prompt);
 }
 
+/**
+ * Reads a new passphrase: from `file`, or on a terminal twice (no echo) so a typo does
+ * not lock the user out.
+ */
+export async function readNewPassphrase(file: string | undefined, key: string): Promise<string> {
+  if (file !== undefined) return readPassphraseFile(file);
+  const first = await readPassphrase(undefined, `new access passphrase for key ${key}: `);
+  const again = await readPassphrase(undefined, 'again: ');
+  if (first !== again) throw new ClientError('PASSPHRASE_UNAVAILABLE', 'the two new passphrases differ; nothing was changed');
+  return first;
+}
+
 export function readPassphraseFile(file: string): string {
   let fd: number;
   try {

@@ -7,6 +7,8 @@ import pino, { type Logger, type LevelWithSilent } from 'pino';
 export const REDACT_PATHS = [
   'passphrase',
   '*.passphrase',
+  'newPassphrase',
+  '*.newPassphrase',
   'key.private',
   'privateKey',
   '*.privateKey',

@@ -26,5 +26,7 @@ export interface Backend {
   listKeys(): KeyInfo[];
   publicKey(name: string): { info: KeyInfo; armored: string };
   unlock(key: string, user: string, passphrase: string): Promise<UnlockedKey>;
+  /** Re-wraps the user's own access to `key` under a new passphrase; needs the current one. */
+  changePassphrase(key: string, user: string, passphrase: string, newPassphrase: string): Promise<void>;
   recordSignature(entry: SignatureAudit): void;
 }

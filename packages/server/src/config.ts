@@ -60,6 +60,17 @@ export const ServerConfig = z.strictObject({
     .prefault({}),
   /** Heartbeats and dead-link detection on every link to the bridge. */
   keepalive: KeepaliveConfig,
+  /**
+   * Optional binding: key passphrases are also sealed with a secret file kept outside the
+   * database (e.g. on removable media); the store must have been created with it.
+   */
+  binding: z.strictObject({ file: z.string().min(1) }).optional(),
+  unlock: z
+    .strictObject({
+      /** Failed unlocks of one grant before it is locked until `admin user unlock`. */
+      lockoutAfter: z.number().int().min(1).max(1000).default(10),
+    })
+    .prefault({}),
   log: z.strictObject({ level: LogLevel.default('info') }).prefault({}),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
@@ -67,7 +78,7 @@ export type ServerConfig = z.infer<typeof ServerConfig>;
 /** The state directory resolves against the config file's directory, like the TLS files. */
 export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
   const c = parseConfig(ServerConfig, raw, baseDir, 'server');
-  return { ...c, stateDir: path.resolve(baseDir, c.stateDir) };
+  return { ...c, stateDir: path.resolve(baseDir, c.stateDir), ...(c.binding ? { binding: { file: path.resolve(baseDir, c.binding.file) } } : {}) };
 }
 
 export function loadServerConfig(file: string): ServerConfig {

@@ -76,6 +76,11 @@ export function createHandler(user: string, backend: Backend, limits: HandlerLim
         const packet = await signAndRecord(key, bin, 'rpm-header', subject);
         return { result: { keyId: key.info.keyId, subject }, bin: packet };
       }
+      case 'change-passphrase': {
+        await backend.changePassphrase(req.key, user, req.passphrase, req.newPassphrase);
+        // A key unlocked under the old passphrase stays usable in this session only.
+        return { result: { key: req.key } };
+      }
       case 'sign-data': {
         const key = keyFor(req.key);
         if (bin.length > limits.maxDataBytes) {

@@ -24,6 +24,7 @@ export function keyStoreBackend(store: KeyStore, serverName: string): Backend {
       const signer = await store.unlock(key, user, passphrase);
       return { info: toWire(store.getKey(key)), sign: (data) => signer.sign(data) };
     },
+    changePassphrase: (key, user, passphrase, newPassphrase) => store.changePassphrase(key, user, passphrase, newPassphrase),
     recordSignature: (entry) => void store.recordAudit(entry),
   };
 }

@@ -37,7 +37,10 @@ async function run(argv: string[]): Promise<number> {
   }
   const config = loadServerConfig(values.config);
   const log = createLogger('signet-server', config.log.level);
-  const store = await KeyStore.open(config.stateDir);
+  const store = await KeyStore.open(config.stateDir, {
+    ...(config.binding ? { bindingFile: config.binding.file } : {}),
+    unlockLimits: { lockoutAfter: config.unlock.lockoutAfter },
+  });
   // The name clients pin is the one in our own certificate.
   const serverName = new X509Certificate(readFileSync(config.tls.cert)).subject.match(/CN=([^\n]+)/)?.[1] ?? 'signet-server';
   const server = createSigningServer(config, keyStoreBackend(store, serverName), log);

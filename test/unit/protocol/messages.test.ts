@@ -15,8 +15,11 @@ describe('e2e message schemas', () => {
 
   it('has no administrative operation on the wire', () => {
     const ops = Request.options.map((o) => o.shape.op.value);
-    expect(ops.sort()).toEqual(['get-public-key', 'hello', 'list-keys', 'ping', 'sign-data', 'sign-rpm-header', 'unlock', 'whoami']);
-    for (const op of ops) expect(op).not.toMatch(/grant|revoke|import|generate|delete|export-secret|user|admin|backup|restore/);
+    // change-passphrase is the one user-side write: a user re-wraps their own access.
+    expect(ops.sort()).toEqual(['change-passphrase', 'get-public-key', 'hello', 'list-keys', 'ping', 'sign-data', 'sign-rpm-header', 'unlock', 'whoami']);
+    for (const op of ops) expect(op).not.toMatch(/grant|revoke|import|generate|delete|expire|rename|export-secret|user|admin|audit|backup|restore/);
+    // No operation names a user other than the certificate's: none has a user field.
+    for (const o of Request.options) expect(Object.keys(o.shape)).not.toContain('user');
   });
 
   it('bounds passphrases, key names and error codes', () => {

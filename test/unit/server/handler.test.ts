@@ -17,6 +17,7 @@ function fakeBackend(audit: SignatureAudit[], opts: { failAudit?: boolean } = {}
       if (passphrase !== 'right') throw Object.assign(new Error('bad'), { code: 'BAD_PASSPHRASE' });
       return { info: { ...info, name: key }, sign: async () => Buffer.from('PACKET') };
     },
+    changePassphrase: async () => undefined,
     recordSignature: (e) => {
       if (opts.failAudit) throw new Error('disk full');
       audit.push(e);

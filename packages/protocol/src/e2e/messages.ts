@@ -30,6 +30,11 @@ export const Request = z.discriminatedUnion('op', [
   z.strictObject({ t: z.literal('req'), id: RequestId, op: z.literal('sign-rpm-header'), key: KeyName }),
   /** Attachment: the data to sign (a detached signature comes back). */
   z.strictObject({ t: z.literal('req'), id: RequestId, op: z.literal('sign-data'), key: KeyName }),
+  /**
+   * The one write a user may make: re-wrap their own access to `key` under a new
+   * passphrase. Needs the current one; nothing else about keys, users or grants changes.
+   */
+  z.strictObject({ t: z.literal('req'), id: RequestId, op: z.literal('change-passphrase'), key: KeyName, passphrase: Passphrase, newPassphrase: Passphrase }),
 ]);
 export type Request = z.infer<typeof Request>;
 export type Op = Request['op'];
@@ -54,6 +59,7 @@ export const Results = {
   unlock: z.strictObject({ key: KeyInfo }),
   'sign-rpm-header': z.strictObject({ keyId: z.string().regex(/^[0-9A-F]{16}$/), subject: z.string().max(512) }),
   'sign-data': z.strictObject({ keyId: z.string().regex(/^[0-9A-F]{16}$/) }),
+  'change-passphrase': z.strictObject({ key: KeyName }),
 } as const satisfies Record<Op, z.ZodType>;
 export type Result<O extends Op> = z.infer<(typeof Results)[O]>;
 
