@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shellBlocks } from '../helpers/runbook.ts';
 
 /**
  * Runs docs/runbooks/pki-rotation.md: every ```sh block, in order, with bash, the
@@ -16,35 +17,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const RUNBOOK = path.join(ROOT, 'docs', 'runbooks', 'pki-rotation.md');
 const MAIN = path.join(ROOT, 'pki', 'src', 'main.ts');
-
-interface Block {
-  /** The nearest heading above the block ("A. Renew ...", "C1. Create ..."). */
-  heading: string;
-  script: string;
-}
-
-/** The fenced ```sh blocks of a Markdown text with their headings, in document order. */
-function shellBlocks(markdown: string): Block[] {
-  const blocks: Block[] = [];
-  let heading = '';
-  let current: string[] | undefined;
-  for (const line of markdown.split('\n')) {
-    if (current !== undefined) {
-      if (line.startsWith('```')) {
-        blocks.push({ heading, script: current.join('\n') });
-        current = undefined;
-      } else {
-        current.push(line);
-      }
-      continue;
-    }
-    const h = /^#{2,3} (.+)$/.exec(line);
-    if (h) heading = h[1] as string;
-    else if (line === '```sh') current = [];
-  }
-  if (current !== undefined) throw new Error(`unterminated sh block under "${heading}"`);
-  return blocks;
-}
 
 let work: string;
 let env: Record<string, string>;
