@@ -13,7 +13,7 @@ const USAGE = 'usage: signet-bridge --config FILE';
 async function main(): Promise<number> {
   let configFile: string | undefined;
   try {
-    const { values } = parseArgs({ options: { config: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
+    const { values } = parseArgs({ options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
     if (values.help) {
       process.stdout.write(`${USAGE}\n`);
       return 0;

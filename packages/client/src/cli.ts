@@ -17,13 +17,13 @@ import { writeFileAtomic } from './atomic-write.ts';
 export const USAGE = `usage: signet [--config FILE] COMMAND [options]
 
 commands:
-  sign-rpm --key NAME (-o DIR | --in-place) [--passphrase-file F] [--jobs N] FILE...
+  sign-rpm --key NAME (-o DIR | --in-place) [--passphrase-file F] [--jobs N] [--json] FILE...
   sign-data --key NAME [--armor] -o OUT [--passphrase-file F] FILE
   change-passphrase KEY [--passphrase-file CURRENT] [--new-passphrase-file NEW]
   get-public-key NAME [-o FILE]
   list-keys [--json]
   whoami
-  ping
+  ping [--json]
 
 The config file defaults to $SIGNET_CONFIG, else ~/.config/signet/client.json.
 Exit status: 0 success, 1 failure (each failure listed), 2 usage or configuration error.
