@@ -13,3 +13,4 @@ export { signData } from './commands/sign-data.ts';
 export { verifyDetachedSignature, readPublicKey } from './openpgp/verify.ts';
 export { inspectSignaturePacket } from './openpgp/inspect.ts';
 export type { SignatureFacts } from './openpgp/inspect.ts';
+export * as koji from './koji/index.ts';

@@ -6,6 +6,7 @@ import { PKI_ERROR_CODES } from '@signet/pki';
 import { KEYSTORE_ERROR_CODES } from '../../../packages/server/src/keystore/index.ts';
 import { SIGNING_ERROR_CODES } from '../../../packages/server/src/signing/index.ts';
 import { ADMIN_ERROR_CODES } from '../../../packages/server/src/admin/index.ts';
+import { KOJI_ERROR_CODES } from '../../../packages/client/src/koji/index.ts';
 import { BridgeConfig } from '../../../packages/bridge/src/config.ts';
 import { ServerConfig } from '../../../packages/server/src/config.ts';
 import { ClientConfig } from '../../../packages/client/src/config.ts';
@@ -28,6 +29,7 @@ const EXPORTED_LISTS: Record<string, readonly string[]> = {
   'keystore KEYSTORE_ERROR_CODES': KEYSTORE_ERROR_CODES,
   'signing SIGNING_ERROR_CODES': SIGNING_ERROR_CODES,
   'admin ADMIN_ERROR_CODES': ADMIN_ERROR_CODES,
+  'koji KOJI_ERROR_CODES': KOJI_ERROR_CODES,
 };
 
 /** Areas whose codes exist only as a type union (or a literal type argument) in source. */
