@@ -70,3 +70,46 @@ export function inetSocketsOf(pid: number): InetSocket[] {
 export function isTcp(s: InetSocket): boolean {
   return s.proto === 'tcp' || s.proto === 'tcp6';
 }
+
+export interface WatchedSigning {
+  /** Every socket of the watched process seen in any sample. */
+  seen: InetSocket[];
+  samples: number;
+  signed: { code: number; stderr: string };
+}
+
+/**
+ * Samples the sockets of process `pid` every 10 ms while the cluster signs a real
+ * package, until `settled` resolves, and once more 300 ms later: the kernel's view of
+ * every connection the process held while all of its code paths ran.
+ */
+export async function watchSocketsWhileSigning(
+  cluster: { signet(args: string[]): Promise<{ code: number; stderr: string }>; dep: { keyName: string; passphraseFile: string } },
+  pid: number,
+  work: string,
+  settled: () => Promise<unknown>,
+): Promise<WatchedSigning> {
+  const { copySample, sleep } = await import('./security-common.ts');
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const input = copySample(work);
+  const out = path.join(work, 'out');
+  fs.mkdirSync(out);
+  const result: WatchedSigning = { seen: [], samples: 0, signed: { code: -1, stderr: '' } };
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      result.seen.push(...inetSocketsOf(pid));
+      result.samples++;
+      await sleep(10);
+    }
+  })();
+  result.signed = await cluster.signet(['sign-rpm', '--key', cluster.dep.keyName, '--passphrase-file', cluster.dep.passphraseFile, '-o', out, input]);
+  await settled();
+  await sleep(300);
+  running = false;
+  await sampler;
+  result.seen.push(...inetSocketsOf(pid));
+  result.samples++;
+  return result;
+}

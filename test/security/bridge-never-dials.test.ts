@@ -1,9 +1,7 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
-import { copySample, removeDir, sleep, tempDir } from '../helpers/security-common.ts';
-import { inetSocketsOf, isTcp, TCP_ESTABLISHED, TCP_LISTEN, type InetSocket } from '../helpers/security-sockets.ts';
+import { removeDir, tempDir } from '../helpers/security-common.ts';
+import { isTcp, watchSocketsWhileSigning, TCP_ESTABLISHED, TCP_LISTEN, type InetSocket } from '../helpers/security-sockets.ts';
 
 /**
  * Threat: a compromised bridge reaching into the signing network. The bridge only
@@ -17,7 +15,7 @@ let cluster: Cluster;
 let work: string;
 let pid: number;
 let ports: Set<number>;
-const seen: InetSocket[] = [];
+let seen: InetSocket[] = [];
 let samples = 0;
 let signed: { code: number; stderr: string };
 
@@ -27,24 +25,8 @@ beforeAll(async () => {
   // Its two relay ports, and the metrics listener this deployment turns on.
   ports = new Set([cluster.bridge.clientPort, cluster.bridge.serverPort, ...(cluster.bridge.metricsPort ? [cluster.bridge.metricsPort] : [])]);
   work = tempDir();
-  const input = copySample(work);
-  const out = path.join(work, 'out');
-  fs.mkdirSync(out);
-  let running = true;
-  const sampler = (async () => {
-    while (running) {
-      seen.push(...inetSocketsOf(pid));
-      samples++;
-      await sleep(10);
-    }
-  })();
-  signed = await cluster.signet(['sign-rpm', '--key', cluster.dep.keyName, '--passphrase-file', cluster.dep.passphraseFile, '-o', out, input]);
-  await cluster.bridge.waitFor((l) => l['event'] === 'session');
-  await sleep(300);
-  running = false;
-  await sampler;
-  seen.push(...inetSocketsOf(pid));
-  samples++;
+  // The pool redials the link a session used, and the bridge accepts it: sample that too.
+  ({ seen, samples, signed } = await watchSocketsWhileSigning(cluster, pid, work, () => cluster.bridge.waitFor((l) => l['event'] === 'session')));
 });
 
 afterAll(async () => {

@@ -1,11 +1,9 @@
 import dgram from 'node:dgram';
-import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
-import { copySample, removeDir, sleep, tempDir } from '../helpers/security-common.ts';
-import { inetSocketsOf, isTcp, TCP_ESTABLISHED, TCP_LISTEN, type InetSocket } from '../helpers/security-sockets.ts';
+import { removeDir, tempDir } from '../helpers/security-common.ts';
+import { inetSocketsOf, isTcp, watchSocketsWhileSigning, TCP_ESTABLISHED, TCP_LISTEN, type InetSocket } from '../helpers/security-sockets.ts';
 
 /**
  * Threat: a signing server that listens can be reached. Signet's server only dials the
@@ -18,7 +16,7 @@ let cluster: Cluster;
 let work: string;
 let pid: number;
 /** Every socket seen in any sample, with the sample count. */
-const seen: InetSocket[] = [];
+let seen: InetSocket[] = [];
 let samples = 0;
 let signed: { code: number; stderr: string };
 
@@ -26,25 +24,8 @@ beforeAll(async () => {
   cluster = await startCluster({ keyType: 'ed25519' });
   pid = cluster.server.child.pid as number;
   work = tempDir();
-  const input = copySample(work);
-  const out = path.join(work, 'out');
-  fs.mkdirSync(out);
-  let running = true;
-  const sampler = (async () => {
-    while (running) {
-      seen.push(...inetSocketsOf(pid));
-      samples++;
-      await sleep(10);
-    }
-  })();
-  signed = await cluster.signet(['sign-rpm', '--key', cluster.dep.keyName, '--passphrase-file', cluster.dep.passphraseFile, '-o', out, input]);
-  // The pool redials the link the session used; sample that too.
-  await cluster.server.waitFor((l) => l['event'] === 'session-end');
-  await sleep(300);
-  running = false;
-  await sampler;
-  seen.push(...inetSocketsOf(pid));
-  samples++;
+  // The pool redials the link a session used, and the bridge accepts it: sample that too.
+  ({ seen, samples, signed } = await watchSocketsWhileSigning(cluster, pid, work, () => cluster.server.waitFor((l) => l['event'] === 'session-end')));
 });
 
 afterAll(async () => {
