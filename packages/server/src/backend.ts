@@ -28,5 +28,6 @@ export interface Backend {
   unlock(key: string, user: string, passphrase: string): Promise<UnlockedKey>;
   /** Re-wraps the user's own access to `key` under a new passphrase; needs the current one. */
   changePassphrase(key: string, user: string, passphrase: string, newPassphrase: string): Promise<void>;
-  recordSignature(entry: SignatureAudit): void;
+  /** Resolves once the row is durable; the signature may only leave after that. */
+  recordSignature(entry: SignatureAudit): Promise<void>;
 }

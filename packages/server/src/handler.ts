@@ -35,7 +35,7 @@ export function createHandler(user: string, backend: Backend, limits: HandlerLim
   const signAndRecord = async (key: UnlockedKey, data: Buffer, kind: 'rpm-header' | 'data', subject: string): Promise<Buffer> => {
     const packet = await key.sign(data);
     // No signature without its audit record: the row is durable before the packet leaves.
-    backend.recordSignature({
+    await backend.recordSignature({
       user,
       keyFingerprint: key.info.fingerprint,
       kind,

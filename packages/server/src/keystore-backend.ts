@@ -1,5 +1,5 @@
 import type { KeyInfo as WireKeyInfo } from '@signet/protocol/e2e';
-import type { Backend, UnlockedKey } from './backend.ts';
+import type { Backend, SignatureAudit, UnlockedKey } from './backend.ts';
 import type { KeyStore, KeyInfo } from './keystore/index.ts';
 
 /** What clients may know of a key: never its users, grants or anything secret. */
@@ -14,6 +14,36 @@ function toWire(k: KeyInfo): WireKeyInfo {
   };
 }
 
+/**
+ * Group commit for signature audit rows. Rows that arrive while the event loop is busy
+ * (signatures complete in bursts from the thread pool) are written together in one
+ * transaction, with one fsync, instead of one fsync per signature. Each caller's promise
+ * resolves only when its row is durable, so no signature leaves before its record; if
+ * the write fails, every caller of that batch gets the error and no signature is sent.
+ */
+const MAX_AUDIT_BATCH = 1024;
+
+export function auditBatcher(write: (entries: SignatureAudit[]) => void): (entry: SignatureAudit) => Promise<void> {
+  let pending: { entry: SignatureAudit; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  const flush = (): void => {
+    // Bounded transactions: a larger backlog is written in several batches, in order.
+    const batch = pending.slice(0, MAX_AUDIT_BATCH);
+    pending = pending.slice(batch.length);
+    if (pending.length > 0) setImmediate(flush);
+    try {
+      write(batch.map((p) => p.entry));
+      for (const p of batch) p.resolve();
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    }
+  };
+  return (entry) =>
+    new Promise<void>((resolve, reject) => {
+      if (pending.length === 0) setImmediate(flush);
+      pending.push({ entry, resolve, reject });
+    });
+}
+
 /** Connects sessions to the SQLite key store. */
 export function keyStoreBackend(store: KeyStore, serverName: string): Backend {
   return {
@@ -25,6 +55,6 @@ export function keyStoreBackend(store: KeyStore, serverName: string): Backend {
       return { info: toWire(store.getKey(key)), sign: (data) => signer.sign(data) };
     },
     changePassphrase: (key, user, passphrase, newPassphrase) => store.changePassphrase(key, user, passphrase, newPassphrase),
-    recordSignature: (entry) => void store.recordAudit(entry),
+    recordSignature: auditBatcher((entries) => void store.recordAudits(entries)),
   };
 }

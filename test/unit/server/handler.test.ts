@@ -18,7 +18,7 @@ function fakeBackend(audit: SignatureAudit[], opts: { failAudit?: boolean } = {}
       return { info: { ...info, name: key }, sign: async () => Buffer.from('PACKET') };
     },
     changePassphrase: async () => undefined,
-    recordSignature: (e) => {
+    recordSignature: async (e) => {
       if (opts.failAudit) throw new Error('disk full');
       audit.push(e);
     },

@@ -845,6 +845,19 @@ export class KeyStore {
     }
   }
 
+  /**
+   * Appends several audit rows in one transaction: one fsync for all of them, on disk when
+   * this returns. All or none: if the write fails, no row of the batch exists.
+   */
+  recordAudits(entries: readonly AuditEntry[]): AuditRecord[] {
+    const parsed = entries.map((e) => parseAuditEntry(e, this.#now()));
+    try {
+      return transaction(this.#conn, () => parsed.map((p) => this.#appendAudit(p)));
+    } catch (err) {
+      throw mapFull(err);
+    }
+  }
+
   /** Audit rows in order, after `afterSeq` (default 0), at most `limit` (default 1000). */
   readAudit(options: { afterSeq?: number; limit?: number } = {}): AuditRecord[] {
     return readAuditRows(this.#conn, options);
