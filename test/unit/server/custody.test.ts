@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import * as openpgp from 'openpgp';
@@ -382,5 +383,25 @@ describe('binding file', () => {
     fs.writeFileSync(bindingFile, Buffer.alloc(31, 1));
     await expectCode(KeyStore.open(dir, { bindingFile }), 'BINDING_FILE_INVALID');
     await expectCode(KeyStore.open(dir, { bindingFile: path.join(dir, 'missing') }), 'BINDING_FILE_INVALID');
+  });
+});
+
+describe('a session that unlocked a key before its grant was revoked', () => {
+  it('cannot sign after the grant is revoked', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-guard-'));
+    try {
+      const store = await KeyStore.init(dir, { argon2: 'min' });
+      store.addUser('alice');
+      store.addUser('bob');
+      await store.generateKey('k', 'ed25519', 'alice', 'alice-passphrase');
+      await store.grant('k', 'bob', { byUser: 'alice', byPassphrase: 'alice-passphrase', newPassphrase: 'bob-passphrase' });
+      const signer = await store.unlock('k', 'bob', 'bob-passphrase');
+      expect((await signer.sign(Buffer.from('before'))).length).toBeGreaterThan(0);
+      store.revokeGrant('k', 'bob');
+      await expect(signer.sign(Buffer.from('after'))).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+      store.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

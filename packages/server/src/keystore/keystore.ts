@@ -725,7 +725,7 @@ export class KeyStore {
     let opened: openpgp.PrivateKey | null = null;
     try {
       opened = await unsealKey(row.secretArmored, b64(keyPass), row.fingerprint);
-      return this.#guarded(await createSigner(opened, { now: this.#now }), row.fingerprint);
+      return this.#guarded(await createSigner(opened, { now: this.#now }), row.fingerprint, user);
     } catch (err) {
       throw asStoreError(err);
     } finally {
@@ -735,13 +735,21 @@ export class KeyStore {
   }
 
   /**
-   * A signer that re-checks the key's row before every signature. Threat: a session that
-   * unlocked a key before it was revoked, expired or deleted going on signing with it.
+   * A signer that re-checks the key's row and the user's grant before every signature.
+   * Threat: a session that unlocked a key before it was revoked, expired or deleted — or
+   * before the user's grant was revoked or the user deleted — going on signing with it.
    */
-  #guarded(signer: Signer, fingerprint: string): Signer {
+  #guarded(signer: Signer, fingerprint: string, user: string): Signer {
+    const keyRow = this.#conn.prepare('SELECT name, revoked, expires FROM keys WHERE fingerprint = ?');
+    const grantRow = this.#conn.prepare(
+      'SELECT 1 AS present FROM grants g JOIN keys k ON g.key_ref = k.id JOIN users u ON g.user_ref = u.id WHERE k.fingerprint = ? AND u.name = ?',
+    );
     const check = (): void => {
-      const row = this.#conn.prepare('SELECT name, revoked, expires FROM keys WHERE fingerprint = ?').get(fingerprint) as Row | undefined;
+      const row = keyRow.get(fingerprint) as Row | undefined;
       if (row === undefined) throw new KeyStoreError('KEY_NOT_FOUND', 'the key was deleted from the key store; it signs no more');
+      if (grantRow.get(fingerprint, user) === undefined) {
+        throw new KeyStoreError('ACCESS_DENIED', `user ${user} no longer holds a grant for key '${text(row, 'name')}'; it signs no more for them`);
+      }
       if (row['revoked'] !== null) throw new KeyStoreError('KEY_REVOKED', `key '${text(row, 'name')}' was revoked; it signs no more`);
       const expires = optionalText(row, 'expires');
       if (expires !== null && Date.parse(expires) <= this.#now().getTime()) throw new KeyStoreError('KEY_EXPIRED', `key '${text(row, 'name')}' expired on ${expires}`);
