@@ -166,7 +166,7 @@ async function main(): Promise<number> {
     notes.push(
       'e2e_*_per_s: one `signet sign-rpm --jobs N -o DIR` process over all copies, wall time from spawn to exit (includes Node start-up, TLS, the Argon2id unlock and verification of every signature); best --jobs reported',
       'p50_ms/p99_ms: in-process, @signet/client signRpms() of one package at a time over one warm, unlocked session (read, digest check, request, openpgp.js verify, write)',
-      'big_rpm_*: `signet sign-rpm --in-place` of one package, whole process; payload verification ON (--no-verify-payload does not exist yet), so the 2x-of-small target (defined with verification off) is not evaluated',
+      'big_rpm_*: `signet sign-rpm --in-place` of one package, whole process, payload verification on; big_rpm_no_verify_*: the same with --no-verify-payload, which the 2x-of-small target is defined with',
       'tag_per_s: null, the Koji integration (sign-tag) does not exist yet',
     );
     if (values.quick) notes.push(`quick run: ${plan.packages} packages, big package ${plan.bigBytes / 1024 ** 2} MiB instead of 2 GiB; not the figures of record`);
@@ -217,6 +217,9 @@ async function main(): Promise<number> {
       big_rpm_seconds: round(big.bigSeconds, 2),
       big_rpm_client_rss_mb: round(big.bigClientRssMb),
       big_rpm_payload_verification: true,
+      big_rpm_no_verify_seconds: round(big.noVerify.bigSeconds),
+      big_rpm_no_verify_client_rss_mb: round(big.noVerify.bigClientRssMb),
+      small_rpm_no_verify_seconds: round(big.noVerify.smallSeconds),
       big_rpm_digest_check_seconds: round(big.bigDigestSeconds, 2),
       big_rpm_build_seconds: round(big.buildSeconds, 1),
       small_rpm_bytes: big.smallBytes,
@@ -229,7 +232,7 @@ async function main(): Promise<number> {
         e2e_eddsa_ge_1500: edBest.perSecond >= 1500,
         p50_lt_15ms: lat.p50 < 15,
         p99_lt_50ms: lat.p99 < 50,
-        big_rpm_le_2x_small_without_payload_verification: null,
+        big_rpm_le_2x_small_without_payload_verification: big.noVerify.bigSeconds <= 2 * big.noVerify.smallSeconds,
         big_rpm_le_2x_small_with_payload_verification: big.bigSeconds <= 2 * big.smallSeconds,
         big_rpm_client_rss_lt_200mb: big.bigClientRssMb < 200,
         tag_measured: null,

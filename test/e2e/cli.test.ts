@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
 import { requireTools } from '../helpers/gpg.ts';
 import { BIN, runNode } from '../../scripts/lib/run.ts';
+import { readPackageHead } from '@signet/rpm';
 
 const SAMPLE = path.resolve(import.meta.dirname, '../../samples/rpms/signet-demo-hello-1.0-1.noarch.rpm');
 
@@ -109,6 +110,22 @@ describe('signet CLI through bridge and server', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/CONFIG_INVALID/);
     expect(r.stderr).toMatch(/surprise/);
+  });
+
+  it('--no-verify-payload skips only the payload check: header digests still protect the header', async () => {
+    const out = mkdtempSync(path.join(work, 'nvp-'));
+    const damaged = path.resolve(import.meta.dirname, '../../../shared/interop/hello-2.0-1.x86_64-corrupted.rpm');
+    const signed = await sign('--no-verify-payload', '-o', out, damaged);
+    expect(signed.code, signed.stderr).toBe(0);
+    // A changed header is refused all the same.
+    const bytes = readFileSync(SAMPLE);
+    const { layout } = await readPackageHead(SAMPLE);
+    bytes[layout.mainEnd - 40] = (bytes[layout.mainEnd - 40] as number) ^ 0x01;
+    const tampered = path.join(work, 'tampered-header.rpm');
+    writeFileSync(tampered, bytes);
+    const refused = await sign('--no-verify-payload', '-o', out, tampered);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/RPM_HEADER_DIGEST_MISMATCH/);
   });
 
   it('refuses to write an output over its own input', async () => {

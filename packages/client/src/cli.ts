@@ -17,7 +17,7 @@ import { writeFileAtomic } from './atomic-write.ts';
 export const USAGE = `usage: signet [--config FILE] COMMAND [options]
 
 commands:
-  sign-rpm --key NAME (-o DIR | --in-place) [--passphrase-file F] [--jobs N] [--json] FILE...
+  sign-rpm --key NAME (-o DIR | --in-place) [--passphrase-file F] [--jobs N] [--no-verify-payload] [--json] FILE...
   sign-data --key NAME [--armor] -o OUT [--passphrase-file F] FILE
   change-passphrase KEY [--passphrase-file CURRENT] [--new-passphrase-file NEW]
   get-public-key NAME [-o FILE]
@@ -42,6 +42,7 @@ const OPTIONS = {
   'in-place': { type: 'boolean' },
   'passphrase-file': { type: 'string' },
   'new-passphrase-file': { type: 'string' },
+  'no-verify-payload': { type: 'boolean' },
   armor: { type: 'boolean' },
   json: { type: 'boolean' },
   jobs: { type: 'string' },
@@ -156,6 +157,7 @@ async function dispatch(command: string, args: string[], v: Values, config: Clie
           inPlace: v['in-place'] === true,
           jobs,
           maxHeaderBytes: config.limits.maxHeaderBytes,
+          verifyPayload: v['no-verify-payload'] !== true,
           retry: config.retry,
           onResult: report,
           onRetry: (file, err, attempt) =>

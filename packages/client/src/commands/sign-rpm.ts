@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { realpathSync, existsSync } from 'node:fs';
 import { isSignetError } from '@signet/protocol';
-import { readPackageHead, verifyPackageDigests, packageInfo, requireHeaderOnlySignable, bytesToSign, buildSignatureHeader, writeSignedPackage } from '@signet/rpm';
+import { readPackageHead, verifyPackageDigests, checkHeaderDigests, packageInfo, requireHeaderOnlySignable, bytesToSign, buildSignatureHeader, writeSignedPackage } from '@signet/rpm';
 import { ClientError } from '../errors.ts';
 import { verifyDetachedSignature } from '../openpgp/verify.ts';
 import { inspectSignaturePacket } from '../openpgp/inspect.ts';
@@ -16,6 +16,12 @@ export interface SignRpmOptions {
   /** Packages in flight at once. */
   jobs: number;
   maxHeaderBytes: number;
+  /**
+   * Check the payload against the header's digests before signing (default). Off
+   * (`--no-verify-payload`) only the header digests are checked: for very large packages
+   * whose payload was verified elsewhere, e.g. just built by this host's rpmbuild.
+   */
+  verifyPayload: boolean;
   retry: RetryPolicy;
   /** Told about each transient failure that is being retried (for the user's terminal). */
   onRetry?: (file: string, err: unknown, attempt: number) => void;
@@ -61,8 +67,10 @@ async function signOne(keeper: SessionKeeper, file: string, dest: string | undef
   const info = packageInfo(layout.mainHeader);
   // Packages without a payload digest (rpm < 4.14) need a v3 signature over the payload.
   requireHeaderOnlySignable(info);
-  // The holder of the file is the only party who can see a damaged payload: check it now.
-  await verifyPackageDigests(file, layout);
+  // The holder of the file is the only party who can see a damaged payload: check it now
+  // (the header's own digests are checked either way).
+  if (opts.verifyPayload) await verifyPackageDigests(file, layout);
+  else checkHeaderDigests(layout);
   const header = bytesToSign(layout);
   let attempts = 0;
   const { packet, keyId } = await withRetries(
