@@ -13,6 +13,7 @@ import { whoami, ping, listKeys, getPublicKey, formatKeys } from './commands/inf
 import { signData } from './commands/sign-data.ts';
 import { signRpms, type SignRpmResult } from './commands/sign-rpm.ts';
 import { writeFileAtomic } from './atomic-write.ts';
+import { runKojiCommand } from './commands/koji-cli.ts';
 
 export const USAGE = `usage: signet [--config FILE] COMMAND [options]
 
@@ -24,6 +25,10 @@ commands:
   list-keys [--json]
   whoami
   ping [--json]
+  sign-tag TAG --key NAME [--koji PROFILE] [--koji-config FILE] [--latest|--all] [--inherit]
+           [--arch A,...] [--dry-run] [--jobs N] [--passphrase-file F] [--json]
+  sign-build NVR... --key NAME [--koji PROFILE] [--koji-config FILE] [--arch A,...] [--dry-run] [--json]
+  check-tag TAG --key NAME [--koji PROFILE] [--koji-config FILE] [--latest|--all] [--inherit] [--arch A,...] [--json]
 
 The config file defaults to $SIGNET_CONFIG, else ~/.config/signet/client.json.
 Exit status: 0 success, 1 failure (each failure listed), 2 usage or configuration error.
@@ -47,6 +52,14 @@ const OPTIONS = {
   json: { type: 'boolean' },
   jobs: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  // Koji commands (sign-tag, sign-build, check-tag).
+  koji: { type: 'string' },
+  'koji-config': { type: 'string' },
+  latest: { type: 'boolean' },
+  all: { type: 'boolean' },
+  inherit: { type: 'boolean' },
+  arch: { type: 'string' },
+  'dry-run': { type: 'boolean' },
 } as const;
 
 /** Runs one `signet` invocation; returns the exit status. */
@@ -169,6 +182,11 @@ async function dispatch(command: string, args: string[], v: Values, config: Clie
       if (failed > 0) io.stderr.write(`signet: ${failed} of ${total} packages failed\n`);
       return failed > 0 ? 1 : 0;
     }
+    // Koji commands: see commands/koji-cli.ts (they report and choose their exit status).
+    case 'sign-tag':
+    case 'sign-build':
+    case 'check-tag':
+      return runKojiCommand(command, args, v, config, io);
     default:
       throw new ClientError('USAGE', `unknown command '${command}'`);
   }

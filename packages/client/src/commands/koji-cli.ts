@@ -1,0 +1,170 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import { isSignetError } from '@signet/protocol';
+import type { ClientConfig } from '../config.ts';
+import { ClientError } from '../errors.ts';
+import { KojiError } from '../koji/errors.ts';
+import { KojiSession } from '../koji/session.ts';
+import { kojiProfileFrom, loadKojiProfile, parseKojiIni, KOJI_CONFIG_LIMITS } from '../koji/config.ts';
+import type { KojiProfile } from '../koji/config.ts';
+import type { HeaderSource } from '../koji/header-fetch.ts';
+import { planCounts, sigkeyOf } from '../koji/plan.ts';
+import type { PlannedRpm } from '../koji/plan.ts';
+import { readPassphrase } from '../passphrase.ts';
+import { SessionKeeper } from '../session-keeper.ts';
+import { withSession } from '../session.ts';
+import { listKeys } from './info.ts';
+import { listBuildRpms, listTagRpms, planRpms } from './koji-tag.ts';
+import type { KojiContext } from './koji-tag.ts';
+import { executePlan, summarize } from './sign-tag.ts';
+import type { KojiRpmResult } from './sign-tag.ts';
+import { missingFromPlan } from './check-tag.ts';
+
+/**
+ * The command-line side of `sign-tag`, `sign-build` and `check-tag`: option checks, the Koji
+ * profile and session, the key's sigkey, reporting. Exit 0 all done, 1 some package failed
+ * or (check-tag) is missing, 2 usage or configuration error.
+ */
+
+export interface KojiCliValues {
+  key?: string | undefined;
+  koji?: string | undefined;
+  'koji-config'?: string | undefined;
+  latest?: boolean | undefined;
+  all?: boolean | undefined;
+  inherit?: boolean | undefined;
+  arch?: string | undefined;
+  'dry-run'?: boolean | undefined;
+  json?: boolean | undefined;
+  jobs?: string | undefined;
+  'passphrase-file'?: string | undefined;
+}
+
+export interface KojiCliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+const CONFIG_CODES = new Set(['USAGE', 'CONFIG_INVALID', 'KOJI_CONFIG_INVALID', 'KOJI_PROFILE_NOT_FOUND']);
+const ARCH = /^[A-Za-z0-9_]{1,32}$/;
+
+/** The profile from `--koji-config FILE` alone, else from the standard Koji locations. */
+export function readKojiProfile(name: string, file: string | undefined): KojiProfile {
+  if (file === undefined) return loadKojiProfile(name);
+  let text: string;
+  try {
+    const st = fs.statSync(file);
+    if (!st.isFile() || st.size > KOJI_CONFIG_LIMITS.maxFileBytes) throw new Error('not a regular file of at most 256 KiB');
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new KojiError('KOJI_CONFIG_INVALID', `cannot read Koji configuration ${file}: ${(err as Error).message}`);
+  }
+  return kojiProfileFrom(parseKojiIni(text, file), name, os.homedir(), [file]);
+}
+
+/** A logged-in session and the file source for `profile` (certificate login). */
+export async function openKoji(profile: KojiProfile): Promise<KojiContext> {
+  const read = (f: string | undefined): Buffer | undefined => (f === undefined ? undefined : fs.readFileSync(f));
+  if (profile.authtype !== undefined && profile.authtype !== 'ssl') {
+    throw new KojiError('KOJI_CONFIG_INVALID', `Koji profile [${profile.name}]: authtype ${profile.authtype} is not supported by signet; use authtype = ssl with a cert`);
+  }
+  if (profile.cert === undefined) throw new KojiError('KOJI_CONFIG_INVALID', `Koji profile [${profile.name}] has no "cert" (PEM certificate and key for sslLogin)`);
+  const ca = read(profile.serverca);
+  const session = new KojiSession({ server: profile.server, tls: { ca, cert: read(profile.cert) }, ...(profile.timeoutMs === undefined ? {} : { timeoutMs: profile.timeoutMs }) });
+  await session.sslLogin();
+  const files: HeaderSource = { topdir: profile.topdir, topurl: profile.topurl, ca, ...(profile.timeoutMs === undefined ? {} : { timeoutMs: profile.timeoutMs }) };
+  return { session, files };
+}
+
+async function sigkeyFor(config: ClientConfig, keyName: string): Promise<string> {
+  const keys = await withSession(config, listKeys);
+  const key = keys.find((k) => k.name === keyName);
+  if (key === undefined) throw new ClientError('USAGE', `the server has no key named ${keyName} visible to you (see signet list-keys)`);
+  return sigkeyOf(key.keyId);
+}
+
+export async function runKojiCommand(command: 'sign-tag' | 'sign-build' | 'check-tag', args: string[], v: KojiCliValues, config: ClientConfig, io: KojiCliIo): Promise<number> {
+  let ctx: KojiContext | undefined;
+  try {
+    const need = (cond: unknown, what: string): void => {
+      if (!cond) throw new ClientError('USAGE', `${command}: ${what}`);
+    };
+    need(v.key, '--key NAME is required');
+    need(!(v.latest && v.all), 'give at most one of --latest and --all');
+    if (command === 'sign-build') need(args.length > 0, 'needs at least one build N-V-R');
+    else need(args.length === 1, 'needs exactly one tag');
+    const arches = v.arch === undefined ? undefined : v.arch.split(',');
+    need(arches === undefined || arches.every((a) => ARCH.test(a)), '--arch takes a comma-separated list of arches');
+    const jobs = v.jobs === undefined ? config.limits.inFlight : Number(v.jobs);
+    need(Number.isInteger(jobs) && jobs >= 1 && jobs <= 1024, '--jobs must be 1..1024');
+    const profile = readKojiProfile(v.koji ?? 'koji', v['koji-config']);
+    const sigkey = await sigkeyFor(config, v.key as string);
+    ctx = await openKoji(profile);
+    const rpms =
+      command === 'sign-build'
+        ? await listBuildRpms(ctx.session, args, arches)
+        : await listTagRpms(ctx.session, { tag: args[0] as string, latest: v.all !== true, inherit: v.inherit === true, arches });
+    const plan = await planRpms(ctx, rpms, sigkey);
+    if (command === 'check-tag') return reportCheck(plan, sigkey, v.json === true, io);
+    return await sign(ctx, plan, sigkey, jobs, v, config, io);
+  } catch (err) {
+    const code = isSignetError(err) ? err.code : 'INTERNAL';
+    io.stderr.write(`signet: ${code}: ${(err as Error).message}\n`);
+    return CONFIG_CODES.has(code) ? 2 : 1;
+  } finally {
+    if (ctx !== undefined) {
+      await ctx.session.logout().catch(() => undefined);
+      ctx.session.close();
+    }
+  }
+}
+
+function reportCheck(plan: readonly PlannedRpm[], sigkey: string, json: boolean, io: KojiCliIo): number {
+  const missing = missingFromPlan(plan);
+  for (const m of missing) io.stdout.write(json ? `${JSON.stringify(m)}\n` : `missing ${m.missing === 'unsigned' ? 'signature' : 'signed copy'}: ${m.rpm} (sigkey ${sigkey})\n`);
+  const summary = { summary: true, sigkey, total: plan.length, complete: plan.length - missing.length, missing: missing.length };
+  io.stdout.write(json ? `${JSON.stringify(summary)}\n` : `${summary.complete} of ${summary.total} packages signed with ${sigkey} and written; ${summary.missing} missing\n`);
+  return missing.length > 0 ? 1 : 0;
+}
+
+async function sign(ctx: KojiContext, plan: readonly PlannedRpm[], sigkey: string, jobs: number, v: KojiCliValues, config: ClientConfig, io: KojiCliIo): Promise<number> {
+  const dryRun = v['dry-run'] === true;
+  const counts = planCounts(plan);
+  let keeper: SessionKeeper | undefined;
+  if (!dryRun && counts.sign > 0) {
+    const passphrase = await readPassphrase(v['passphrase-file'], `access passphrase for key ${v.key}: `);
+    keeper = new SessionKeeper(config, v.key as string, passphrase);
+  }
+  const report = (r: KojiRpmResult): void => {
+    if (v.json === true) io.stdout.write(`${JSON.stringify(r)}\n`);
+    else if (r.ok && r.status !== 'skipped') io.stdout.write(`${r.status} ${r.rpm}\n`);
+    if (!r.ok) io.stderr.write(`signet: ${r.rpm}: ${r.code}: ${r.message}\n`);
+  };
+  // Ctrl-C: start nothing new, let what is in flight finish and be reported.
+  let stop = false;
+  const onInt = (): void => {
+    stop = true;
+  };
+  process.on('SIGINT', onInt);
+  let results: KojiRpmResult[];
+  try {
+    results = await executePlan(ctx, plan, {
+      sigkey,
+      jobs,
+      retry: config.retry,
+      dryRun,
+      keeper,
+      onResult: report,
+      stopped: () => stop,
+      onRetry: (rpm, err, attempt) => io.stderr.write(`signet: ${rpm}: ${isSignetError(err) ? err.code : 'ERROR'}: ${(err as Error).message}; retrying (attempt ${attempt + 1})\n`),
+    });
+  } finally {
+    process.off('SIGINT', onInt);
+    keeper?.close();
+  }
+  const summary = { ...summarize(results, plan.length, dryRun), sigkey, interrupted: stop, notStarted: plan.length - results.length };
+  if (v.json === true) io.stdout.write(`${JSON.stringify(summary)}\n`);
+  else io.stdout.write(`${dryRun ? 'dry run: would sign' : 'signed'} ${summary.signed}, ${dryRun ? 'would write' : 'wrote'} ${summary.written}, skipped ${summary.skipped}, failed ${summary.failed} of ${summary.total} (sigkey ${sigkey})\n`);
+  if (summary.failed > 0) io.stderr.write(`signet: ${summary.failed} of ${summary.total} packages failed\n`);
+  return summary.failed > 0 || summary.notStarted > 0 ? 1 : 0;
+}
