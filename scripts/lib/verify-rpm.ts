@@ -13,6 +13,12 @@ export function rpmkeysAvailable(): boolean {
 export const RPMKEYS_OK = /Header V4 (RSA|EdDSA)\/SHA(256|512) Signature, key ID [0-9a-f]{8}: OK/;
 
 /**
+ * A failed check in rpmkeys output: a verdict word after a colon, so a fingerprint or temp
+ * path that happens to contain the letters "BAD" is not mistaken for one.
+ */
+export const RPMKEYS_FAILURE = /\bNOT OK\b|:\s*(BAD|NOKEY|NOTFOUND|NOTTRUSTED)\b/;
+
+/**
  * `rpmkeys -Kv` with the key imported into a throwaway rpm database (nothing touches the
  * system's). OK means: exit 0, a V4 header signature line ending in OK, and no BAD/NOKEY.
  */
@@ -22,7 +28,7 @@ export async function verifyWithRpmkeys(file: string, keyFile: string): Promise<
     execFileSync('rpmkeys', ['--dbpath', db, '--import', keyFile], { stdio: 'pipe' });
     const r = spawnSync('rpmkeys', ['--dbpath', db, '-Kv', file], { encoding: 'utf8' });
     const output = `${r.stdout}${r.stderr}`;
-    return { ok: r.status === 0 && RPMKEYS_OK.test(output) && !/BAD|NOKEY|NOTFOUND/.test(output), output };
+    return { ok: r.status === 0 && RPMKEYS_OK.test(output) && !RPMKEYS_FAILURE.test(output), output };
   } finally {
     rmSync(db, { recursive: true, force: true });
   }
