@@ -2,7 +2,7 @@ import type { ClientConfig } from './config.ts';
 import { openSession } from './connect.ts';
 import type { RpcClient } from './rpc-client.ts';
 import { unlockKey, type SigningKey } from './session.ts';
-import { isRetryable } from './retry.ts';
+import { isLinkFailure, isRetryable, withRetries, type RetryPolicy } from './retry.ts';
 
 export interface LiveSession {
   rpc: RpcClient;
@@ -65,4 +65,29 @@ export class SessionKeeper {
       throw err;
     }
   }
+}
+
+/**
+ * Runs `fn` on the keeper's live session, retrying transient failures per `policy`. A
+ * failure that means the session itself broke drops it, so the next attempt gets a new one.
+ */
+export function onLiveSession<T>(
+  keeper: SessionKeeper,
+  policy: RetryPolicy,
+  fn: (session: LiveSession) => Promise<T>,
+  onRetry?: (err: unknown, attempt: number) => void,
+): Promise<T> {
+  return withRetries(
+    policy,
+    async () => {
+      const session = await keeper.get();
+      try {
+        return await fn(session);
+      } catch (err) {
+        if (isLinkFailure(err)) keeper.invalidate(session);
+        throw err;
+      }
+    },
+    onRetry,
+  );
 }

@@ -3,8 +3,8 @@ import * as openpgp from 'openpgp';
 import { ClientError } from '../errors.ts';
 import { verifyDetachedSignature } from '../openpgp/verify.ts';
 import { writeFileAtomic } from '../atomic-write.ts';
-import { isLinkFailure, withRetries, type RetryPolicy } from '../retry.ts';
-import type { SessionKeeper } from '../session-keeper.ts';
+import type { RetryPolicy } from '../retry.ts';
+import { onLiveSession, type SessionKeeper } from '../session-keeper.ts';
 
 export interface SignDataOptions {
   input: string;
@@ -20,16 +20,10 @@ export interface SignDataOptions {
  */
 export async function signData(keeper: SessionKeeper, opts: SignDataOptions): Promise<void> {
   const data = readBounded(opts.input, opts.maxDataBytes);
-  const packet = await withRetries(opts.retry, async () => {
-    const session = await keeper.get();
-    try {
-      const { bin } = await session.rpc.call('sign-data', { key: session.key.info.name }, data);
-      await verifyDetachedSignature(bin, data, session.key.publicKey, session.key.info.keyId);
-      return bin;
-    } catch (err) {
-      if (isLinkFailure(err)) keeper.invalidate(session);
-      throw err;
-    }
+  const packet = await onLiveSession(keeper, opts.retry, async (session) => {
+    const { bin } = await session.rpc.call('sign-data', { key: session.key.info.name }, data);
+    await verifyDetachedSignature(bin, data, session.key.publicKey, session.key.info.keyId);
+    return bin;
   });
   const out = opts.armor ? (await openpgp.readSignature({ binarySignature: packet })).armor() : packet;
   writeFileAtomic(opts.output, out);

@@ -2,23 +2,25 @@ import { packageInfo, requireHeaderOnlySignable, bytesToSign, buildSignatureHead
 import type { PackageLayout } from '@signet/rpm';
 import { verifyDetachedSignature } from '../openpgp/verify.ts';
 import { inspectSignaturePacket } from '../openpgp/inspect.ts';
-import { isLinkFailure, withRetries, type RetryPolicy } from '../retry.ts';
-import type { SessionKeeper } from '../session-keeper.ts';
+import type { RetryPolicy } from '../retry.ts';
+import { onLiveSession, type SessionKeeper } from '../session-keeper.ts';
 
 export interface SignedHeader {
   /** The new signature header with its zero padding: the blob `addRPMSig` stores. */
   readonly region: Buffer;
+  /** Whether `region` fits exactly in the package's current [96, M) (in-place patch). */
+  readonly sameSize: boolean;
   readonly keyId: string;
   readonly nevra: string;
   readonly attempts: number;
 }
 
 /**
- * Signs a package known only by its head (no payload at hand, as with Koji's stored rpms):
- * the same calls as `signOne` of sign-rpm — send the main header, verify the returned
- * signature against the session's key before anything else sees it, build the new
- * signature header — but the result is returned, not written. The caller must already have
- * checked the head (for Koji: sigmd5 against the hub and header digests).
+ * Signs a package by its head: send the main header, verify the returned signature
+ * against the session's key before anything else sees it, build the new signature header.
+ * The result is returned, not written: `sign-rpm` writes it into the file, `sign-tag`
+ * stores it in Koji. The caller must already have checked the head (package digests, or
+ * for Koji the hub's sigmd5 and the header digests).
  */
 export async function signPackageHead(keeper: SessionKeeper, layout: PackageLayout, retry: RetryPolicy, onRetry?: (err: unknown, attempt: number) => void): Promise<SignedHeader> {
   const info = packageInfo(layout.mainHeader);
@@ -26,24 +28,19 @@ export async function signPackageHead(keeper: SessionKeeper, layout: PackageLayo
   requireHeaderOnlySignable(info);
   const header = bytesToSign(layout);
   let attempts = 0;
-  const { packet, keyId } = await withRetries(
+  const { packet, keyId } = await onLiveSession(
+    keeper,
     retry,
-    async () => {
+    async (session) => {
       attempts++;
-      const session = await keeper.get();
-      try {
-        const { bin: packet } = await session.rpc.call('sign-rpm-header', { key: session.key.info.name }, header);
-        // No signature leaves the client unverified: checked before it is sent to the hub.
-        await verifyDetachedSignature(packet, header, session.key.publicKey, session.key.info.keyId);
-        return { packet, keyId: session.key.info.keyId };
-      } catch (err) {
-        if (isLinkFailure(err)) keeper.invalidate(session);
-        throw err;
-      }
+      const { bin: packet } = await session.rpc.call('sign-rpm-header', { key: session.key.info.name }, header);
+      // No signature leaves the client unverified: checked before it is written or sent on.
+      await verifyDetachedSignature(packet, header, session.key.publicKey, session.key.info.keyId);
+      return { packet, keyId: session.key.info.keyId };
     },
     onRetry,
   );
   const { pubkeyAlgorithm } = inspectSignaturePacket(packet);
   const built = buildSignatureHeader(layout.signatureHeader, packet, pubkeyAlgorithm);
-  return { region: built.region, keyId, nevra: info.nevra, attempts };
+  return { region: built.region, sameSize: built.sameSize, keyId, nevra: info.nevra, attempts };
 }

@@ -1,12 +1,11 @@
 import path from 'node:path';
 import { realpathSync, existsSync } from 'node:fs';
 import { isSignetError } from '@signet/protocol';
-import { readPackageHead, verifyPackageDigests, checkHeaderDigests, packageInfo, requireHeaderOnlySignable, bytesToSign, buildSignatureHeader, writeSignedPackage } from '@signet/rpm';
+import { readPackageHead, verifyPackageDigests, checkHeaderDigests, packageInfo, requireHeaderOnlySignable, writeSignedPackage } from '@signet/rpm';
 import { ClientError } from '../errors.ts';
-import { verifyDetachedSignature } from '../openpgp/verify.ts';
-import { inspectSignaturePacket } from '../openpgp/inspect.ts';
-import { isLinkFailure, withRetries, type RetryPolicy } from '../retry.ts';
+import type { RetryPolicy } from '../retry.ts';
 import type { SessionKeeper } from '../session-keeper.ts';
+import { signPackageHead } from './sign-header.ts';
 
 export interface SignRpmOptions {
   files: string[];
@@ -64,36 +63,16 @@ export async function signRpms(keeper: SessionKeeper, opts: SignRpmOptions): Pro
 
 async function signOne(keeper: SessionKeeper, file: string, dest: string | undefined, opts: SignRpmOptions): Promise<SignRpmResult> {
   const { layout } = await readPackageHead(file, { mainMaxBytes: opts.maxHeaderBytes });
-  const info = packageInfo(layout.mainHeader);
-  // Packages without a payload digest (rpm < 4.14) need a v3 signature over the payload.
-  requireHeaderOnlySignable(info);
+  // Packages without a payload digest (rpm < 4.14) need a v3 signature over the payload:
+  // refused before the payload is read.
+  requireHeaderOnlySignable(packageInfo(layout.mainHeader));
   // The holder of the file is the only party who can see a damaged payload: check it now
   // (the header's own digests are checked either way).
   if (opts.verifyPayload) await verifyPackageDigests(file, layout);
   else checkHeaderDigests(layout);
-  const header = bytesToSign(layout);
-  let attempts = 0;
-  const { packet, keyId } = await withRetries(
-    opts.retry,
-    async () => {
-      attempts++;
-      const session = await keeper.get();
-      try {
-        const { bin: packet } = await session.rpc.call('sign-rpm-header', { key: session.key.info.name }, header);
-        // No signature leaves the client unverified: checked before anything is written.
-        await verifyDetachedSignature(packet, header, session.key.publicKey, session.key.info.keyId);
-        return { packet, keyId: session.key.info.keyId };
-      } catch (err) {
-        if (isLinkFailure(err)) keeper.invalidate(session);
-        throw err;
-      }
-    },
-    (err, attempt) => opts.onRetry?.(file, err, attempt),
-  );
-  const { pubkeyAlgorithm } = inspectSignaturePacket(packet);
-  const built = buildSignatureHeader(layout.signatureHeader, packet, pubkeyAlgorithm);
-  const written = await writeSignedPackage({ src: file, dest, layout, newSignatureRegion: built.region, sameSize: built.sameSize });
-  return { ok: true, file, output: written.path, nevra: info.nevra, keyId, method: written.method, attempts };
+  const signed = await signPackageHead(keeper, layout, opts.retry, (err, attempt) => opts.onRetry?.(file, err, attempt));
+  const written = await writeSignedPackage({ src: file, dest, layout, newSignatureRegion: signed.region, sameSize: signed.sameSize });
+  return { ok: true, file, output: written.path, nevra: signed.nevra, keyId: signed.keyId, method: written.method, attempts: signed.attempts };
 }
 
 /** Output path per input (undefined = in place). Refuses outputs that collide. */

@@ -685,14 +685,7 @@ export class KeyStore {
 
   /** Re-wraps `user`'s own access to `key` under a new passphrase; needs the current one. */
   async changePassphrase(keyName: string, userName: string, oldPassphrase: string, newPassphrase: string): Promise<void> {
-    let key: string;
-    let user: string;
-    try {
-      key = parseKeyName(keyName);
-      user = parseUserName(userName);
-    } catch {
-      throw new KeyStoreError('ACCESS_DENIED', 'no such key, or the user holds no grant for it');
-    }
+    const { key, user } = grantNames(keyName, userName);
     const current = parsePassphrase(oldPassphrase, 'access passphrase');
     const next = parseNewPassphrase(newPassphrase, 'new access passphrase');
     const { row, keyPass } = await this.#openGrant(key, user, current);
@@ -711,15 +704,7 @@ export class KeyStore {
 
   /** Opens the key for `userName` and returns a signer holding it in memory only. */
   async unlock(keyName: string, userName: string, accessPassphrase: string): Promise<Signer> {
-    // Syntax checks first: they depend on nothing stored, so they reveal nothing.
-    let key: string;
-    let user: string;
-    try {
-      key = parseKeyName(keyName);
-      user = parseUserName(userName);
-    } catch {
-      throw new KeyStoreError('ACCESS_DENIED', 'no such key, or the user holds no grant for it');
-    }
+    const { key, user } = grantNames(keyName, userName);
     const passphrase = parsePassphrase(accessPassphrase, 'access passphrase');
     const { row, keyPass } = await this.#openGrant(key, user, passphrase);
     let opened: openpgp.PrivateKey | null = null;
@@ -869,5 +854,17 @@ export class KeyStore {
   /** Audit rows in order, after `afterSeq` (default 0), at most `limit` (default 1000). */
   readAudit(options: { afterSeq?: number; limit?: number } = {}): AuditRecord[] {
     return readAuditRows(this.#conn, options);
+  }
+}
+
+/**
+ * Key and user names of a grant request. Syntax is checked first: it depends on nothing
+ * stored, so it reveals nothing; a bad name gets the same answer as a missing grant.
+ */
+function grantNames(keyName: string, userName: string): { key: string; user: string } {
+  try {
+    return { key: parseKeyName(keyName), user: parseUserName(userName) };
+  } catch {
+    throw new KeyStoreError('ACCESS_DENIED', 'no such key, or the user holds no grant for it');
   }
 }
