@@ -3,12 +3,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KojiStruct } from '../../packages/client/src/koji/index.ts';
-import { startHubFixture } from '../koji-hub/fixture.ts';
 import type { HubFixture } from '../koji-hub/fixture.ts';
 import { rpmPath, signedPath } from '../koji-hub/index.ts';
 import { requireTools } from '../helpers/gpg.ts';
-import { buildRpm, disposeRpmBuilds } from '../helpers/rpmbuild.ts';
-import { startCluster, type Cluster } from '../helpers/cluster.ts';
+import { buildRpm } from '../helpers/rpmbuild.ts';
+import type { Cluster } from '../helpers/cluster.ts';
+import { jsonLines, startSignetKoji, tagRpms as tagRpmsOf } from '../helpers/koji-signet.ts';
+import type { SignetKoji } from '../helpers/koji-signet.ts';
 import { BIN } from '../../scripts/lib/run.ts';
 import { RPMKEYS_FAILURE } from '../../scripts/lib/verify-rpm.ts';
 
@@ -28,59 +29,21 @@ let kojiConf: string;
 let sigkey: string;
 let pubkey: string;
 
+let k: SignetKoji;
+
 beforeAll(async () => {
   requireTools('rpmkeys', 'rpmbuild');
-  fx = await startHubFixture();
-  cluster = await startCluster({ keyType: 'rsa4096' });
-  dir = fs.mkdtempSync(path.join(fx.dir, 'koji-'));
-  fx.hub.state.addTag(TAG);
-  for (let i = 0; i < BUILDS; i++) fx.hub.state.importBuild([buildRpm({ name: `signet-tag-${String(i).padStart(2, '0')}`, files: 1 + (i % 3) })], { tag: TAG });
-  const signer = fx.pki.clients['signer'] as { cert: string; key: string };
-  const pem = path.join(dir, 'signer.pem');
-  fs.writeFileSync(pem, Buffer.concat([fs.readFileSync(signer.cert), fs.readFileSync(signer.key)]), { mode: 0o600 });
-  kojiConf = path.join(dir, 'koji.conf');
-  fs.writeFileSync(
-    kojiConf,
-    [
-      '[testhub]',
-      `server = ${fx.hub.url}`,
-      `topurl = ${fx.hub.topurl}`,
-      'authtype = ssl',
-      `cert = ${pem}`,
-      `serverca = ${fx.pki.caCert}`,
-      '',
-      '[local]',
-      `server = ${fx.hub.url}`,
-      `topdir = ${fx.hub.state.topdir}`,
-      'authtype = ssl',
-      `cert = ${pem}`,
-      `serverca = ${fx.pki.caCert}`,
-      '',
-    ].join('\n'),
-  );
-  pubkey = path.join(dir, 'demo.asc');
-  const got = await cluster.signet(['get-public-key', 'demo', '-o', pubkey]);
-  expect(got.code, got.stderr).toBe(0);
-  const keys = await cluster.signet(['list-keys', '--json']);
-  sigkey = ((JSON.parse(keys.stdout) as { name: string; keyId: string }[]).find((k) => k.name === 'demo')?.keyId ?? '').slice(-8).toLowerCase();
-  expect(sigkey).toMatch(/^[0-9a-f]{8}$/);
+  k = await startSignetKoji([{ name: 'testhub' }, { name: 'local', topdir: true }], (hub) => {
+    hub.hub.state.addTag(TAG);
+    for (let i = 0; i < BUILDS; i++) hub.hub.state.importBuild([buildRpm({ name: `signet-tag-${String(i).padStart(2, '0')}`, files: 1 + (i % 3) })], { tag: TAG });
+  });
+  ({ fx, cluster, dir, kojiConf, sigkey, pubkey } = k);
 }, 180_000);
 
-afterAll(async () => {
-  await cluster?.stop();
-  await fx?.dispose();
-  disposeRpmBuilds();
-});
+afterAll(() => k?.dispose());
 
-const koji = (args: string[], profile = 'testhub') => cluster.signet([...args, '--key', 'demo', '--koji', profile, '--koji-config', kojiConf, '--passphrase-file', cluster.dep.passphraseFile]);
-const jsonLines = (out: string): Record<string, unknown>[] => out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-
-function tagRpms(tag: string) {
-  const s = fx.hub.state;
-  const tagId = s.tagIdOf(tag);
-  const buildIds = new Set(s.taggings.filter((t) => t.tagId === tagId).map((t) => t.buildId));
-  return s.rpms.filter((r) => buildIds.has(r.buildId)).map((r) => ({ rpm: r, build: s.builds.find((b) => b.id === r.buildId) as (typeof s.builds)[number] }));
-}
+const koji = (args: string[], profile?: string) => k.koji(args, profile);
+const tagRpms = (tag: string) => tagRpmsOf(fx, tag);
 
 describe('signet sign-tag and check-tag against a Koji hub', () => {
   it('check-tag fails before; --dry-run changes nothing, even without Range support', async () => {
@@ -187,6 +150,40 @@ describe('signet sign-tag and check-tag against a Koji hub', () => {
     const check = await koji(['check-tag', 'f40-swapped', '--json'], 'local');
     expect(check.code).toBe(1);
     expect(jsonLines(check.stdout)).toContainEqual({ rpm: expect.stringContaining('signet-swap-victim') as unknown, id: vrpm.id, missing: 'unsigned' });
+  }, 120_000);
+
+  it('sign-build signs only the builds named, drawing a progress bar on a terminal', async () => {
+    const nvr = 'signet-koji-a-1.0-1';
+    const state = fx.hub.state;
+    const inBuild = (name: string) => state.rpms.filter((r) => state.builds.find((b) => b.id === r.buildId)?.name === name);
+    const [target] = inBuild('signet-koji-a');
+    if (target === undefined) throw new Error('fixture build missing');
+    // Under a pseudo-terminal (script(1)): a progress bar with counts, rate and ETA, then a summary line.
+    const q = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+    const cmd = [process.execPath, BIN.client, '--config', cluster.dep.clientConfig, 'sign-build', nvr, '--key', 'demo', '--koji', 'testhub', '--koji-config', kojiConf, '--passphrase-file', cluster.dep.passphraseFile].map(q).join(' ');
+    // Asynchronous: the hub answers from this very process.
+    const tty = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('exit', (status) => resolve({ status, stdout, stderr }));
+    });
+    expect(tty.status, tty.stdout + tty.stderr).toBe(0);
+    expect(tty.stdout).toMatch(/signet-koji-a-1\.0-1 \[#+\] 1\/1 +signed 1 +written 0 +skipped 0 +failed 0 +[\d.]+\/s +ETA 0:00/);
+    expect(tty.stdout).toContain(`signed 1, wrote 0, skipped 0, failed 0 of 1 (sigkey ${sigkey})`);
+    expect(tty.stdout).not.toContain('{"'); // no JSON lines on a terminal
+    expect(state.sigs.some((s) => s.rpmId === target.id && s.sigkey === sigkey)).toBe(true);
+    for (const other of inBuild('signet-koji-b')) expect(state.sigs.some((s) => s.rpmId === other.id && s.sigkey === sigkey)).toBe(false);
+
+    // Again: nothing to do; an unknown build is reported, exit 1.
+    const again = await koji(['sign-build', nvr, '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(jsonLines(again.stdout).at(-1)).toMatchObject({ summary: true, total: 1, skipped: 1, signed: 0 });
+    const unknown = await koji(['sign-build', 'no-such-build-1-1', '--json']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('No such build');
   }, 120_000);
 
   it('usage and configuration errors exit 2', async () => {

@@ -5,9 +5,10 @@ import path from 'node:path';
 import { requireTools } from './gpg.ts';
 
 /**
- * Builds real noarch packages with `rpmbuild` from a generated spec, in a temp topdir.
- * Packages are cached per test process (per options); call `disposeRpmBuilds()` in
- * `afterAll` to remove the topdir.
+ * Builds real packages with `rpmbuild` from a generated spec, in a temp topdir: single noarch
+ * packages (`buildRpm`) and whole multi-arch builds with subpackages (`buildRpmSet`, what
+ * one Koji build holds). Packages are cached per test process (per options); call
+ * `disposeRpmBuilds()` in `afterAll` to remove the topdir.
  */
 
 export interface RpmBuildOptions {
@@ -62,24 +63,96 @@ export function buildRpm(options: RpmBuildOptions = {}): string {
   const specPath = path.join(topdir, `${name}.spec`);
   fs.writeFileSync(specPath, specFor(name, files, payloadBytes));
   const defines = [
-    `_topdir ${topdir}`,
-    // Fast, still-compressed payload: keeps a 50 MB random payload quick to build.
-    '_binary_payload w1.gzdio',
-    // No brp scripts: nothing to strip in a noarch data package, and they cost seconds.
-    '__os_install_post %{nil}',
+    ...commonDefines(topdir),
     ...(reserved === undefined ? [] : [`__gpg_reserved_space ${reserved}`]),
-  ].flatMap((d) => ['--define', d]);
-  const result = spawnSync('rpmbuild', ['-bb', '--quiet', ...defines, specPath], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`rpmbuild failed (${result.status}): ${result.stdout}${result.stderr}`);
+  ];
+  runRpmbuild(defines, specPath, []);
   const out = path.join(topdir, 'RPMS', 'noarch', `${name}-1.0-1.noarch.rpm`);
   if (!fs.existsSync(out)) throw new Error(`rpmbuild did not produce ${out}`);
   cache.set(key, out);
   return out;
 }
 
+function commonDefines(dir: string): string[] {
+  return [
+    `_topdir ${dir}`,
+    // Fast, still-compressed payload: keeps a 50 MB random payload quick to build.
+    '_binary_payload w1.gzdio',
+    // No brp scripts or debuginfo: nothing to strip in a data package, and they cost seconds.
+    '__os_install_post %{nil}',
+    'debug_package %{nil}',
+  ];
+}
+
+function runRpmbuild(defines: readonly string[], specPath: string, extra: readonly string[]): void {
+  const result = spawnSync('rpmbuild', ['-bb', '--quiet', ...extra, ...defines.flatMap((d) => ['--define', d]), specPath], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`rpmbuild failed (${result.status}): ${result.stdout}${result.stderr}`);
+}
+
+export interface RpmSetOptions {
+  /** Source package name (the Koji build's name). */
+  readonly name: string;
+  readonly version?: string;
+  readonly release?: string;
+  /** Target arches, e.g. `['x86_64', 'aarch64', 'ppc64le']`; each gets every (sub)package. */
+  readonly arches: readonly string[];
+  /** Subpackages besides the main one (`<name>-sub1`, …). Default 0. */
+  readonly subpackages?: number;
+}
+
+function setSpec(o: RpmSetOptions): string {
+  const subs = Array.from({ length: o.subpackages ?? 0 }, (_, i) => `sub${i + 1}`);
+  const lines = [
+    `Name: ${o.name}`,
+    `Version: ${o.version ?? '1.0'}`,
+    `Release: ${o.release ?? '1'}`,
+    'Summary: Signet test build',
+    'License: MIT',
+    '',
+    '%description',
+    'Build made by Signet tests.',
+    ...subs.flatMap((s) => ['', `%package ${s}`, `Summary: Signet test subpackage ${s}`, `%description ${s}`, `Subpackage ${s}.`]),
+    '',
+    '%install',
+    `mkdir -p %{buildroot}/usr/share/${o.name}`,
+    ...['main', ...subs].map((s) => `echo "${o.name} ${s} %{_target_cpu}" > %{buildroot}/usr/share/${o.name}/${s}`),
+    '',
+    '%files',
+    `/usr/share/${o.name}/main`,
+    ...subs.flatMap((s) => ['', `%files ${s}`, `/usr/share/${o.name}/${s}`]),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/**
+ * Builds one source package for several arches in one rpmbuild run (no compiler involved:
+ * `--target` only labels the packages); returns every binary rpm, arch by arch.
+ */
+export function buildRpmSet(o: RpmSetOptions): string[] {
+  requireTools('rpmbuild');
+  if (!/^[a-z][a-z0-9-]*$/.test(o.name) || o.arches.length === 0) throw new Error('buildRpmSet: bad name or no arches');
+  topdir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'signet-rpmbuild-'));
+  const key = JSON.stringify(o);
+  const cached = setCache.get(key);
+  if (cached !== undefined) return cached;
+  const specPath = path.join(topdir, `${o.name}-set.spec`);
+  fs.writeFileSync(specPath, setSpec(o));
+  runRpmbuild(commonDefines(topdir), specPath, ['--target', o.arches.join(',')]);
+  const vr = `${o.version ?? '1.0'}-${o.release ?? '1'}`;
+  const names = [o.name, ...Array.from({ length: o.subpackages ?? 0 }, (_, i) => `${o.name}-sub${i + 1}`)];
+  const out = o.arches.flatMap((arch) => names.map((n) => path.join(topdir as string, 'RPMS', arch, `${n}-${vr}.${arch}.rpm`)));
+  for (const f of out) if (!fs.existsSync(f)) throw new Error(`rpmbuild did not produce ${f}`);
+  setCache.set(key, out);
+  return out;
+}
+
+const setCache = new Map<string, string[]>();
+
 /** Removes everything `buildRpm` made in this process. */
 export function disposeRpmBuilds(): void {
   if (topdir !== undefined) fs.rmSync(topdir, { recursive: true, force: true });
   topdir = undefined;
   cache.clear();
+  setCache.clear();
 }

@@ -278,6 +278,24 @@ function tagBuildBypass(ctx: CallContext, a: Record<string, KojiValue>): null {
   return null;
 }
 
+/**
+ * `tagBuild(tag, build, force, fromtag)`: checks now (login, build and tags exist, tag
+ * access), then only creates a task a builder runs later (`HubState.runTasks`); returns its
+ * id. Tag access is modelled as the policy deployments set (`has_perm tag :: allow`, admin
+ * always); Koji's package-list check is not modelled (the test hub has no package lists).
+ */
+function tagBuild(ctx: CallContext, a: Record<string, KojiValue>): number {
+  if (ctx.user === undefined) throw authError('Not logged in');
+  const tag = strictTag(ctx.state, a['tag'] ?? null);
+  const build = strictBuild(ctx.state, a['build'] ?? null);
+  const fromtag = a['fromtag'] === null || a['fromtag'] === undefined || a['fromtag'] === false ? null : strictTag(ctx.state, a['fromtag']);
+  assertAnyPerm(ctx, ['tag']);
+  const id = ctx.state.nextId();
+  ctx.state.tasks.push({ id, method: 'tagBuild', owner: ctx.user.id, tag, build: build.id, fromtag, force: a['force'] === true, state: 'FREE', result: null });
+  ctx.committed = true;
+  return id;
+}
+
 function sessionUser(ctx: CallContext): KojiStruct | null {
   if (ctx.user === undefined) return null;
   return { id: ctx.user.id, name: ctx.user.name, status: 0, usertype: 0, krb_principals: [], authtype: ctx.session?.authtype ?? 0 };
@@ -327,6 +345,18 @@ export const METHODS: Readonly<Record<string, MethodDef>> = {
         return a['multi'] === true ? [] : null;
       }
       return a['multi'] === true ? [rpmRow(rpm)] : rpmRow(rpm);
+    },
+  },
+  getTag: {
+    params: [['tagInfo'], ['strict', false], ['event', null], ['blocked', false]],
+    run: (ctx, a) => {
+      const info = a['tagInfo'] ?? null;
+      const id = typeof info === 'number' ? (ctx.state.tags.has(info) ? info : undefined) : typeof info === 'string' ? ctx.state.tagIdOf(info) : undefined;
+      if (id === undefined) {
+        if (a['strict'] === true) throw genericError(`No such tagInfo: ${pyRepr(info)}`);
+        return null;
+      }
+      return { id, name: ctx.state.tags.get(id) ?? '', arches: null, locked: false, perm_id: null, perm: null, maven_support: false, maven_include_all: false, extra: {} };
     },
   },
   getBuild: {
@@ -380,19 +410,8 @@ export const METHODS: Readonly<Record<string, MethodDef>> = {
   addRPMSig: { params: [['an_rpm'], ['data']], run: addRPMSig },
   writeSignedRPM: { params: [['an_rpm'], ['sigkey'], ['force', false]], run: writeSignedRPM },
   tagBuildBypass: { params: [['tag'], ['build'], ['force', false], ['notify', false]], run: tagBuildBypass },
-  tagBuild: {
-    params: [['tag'], ['build'], ['force', false], ['fromtag', null]],
-    run: (ctx, a) => {
-      assertAnyPerm(ctx, ['tag']);
-      const tag = strictTag(ctx.state, a['tag'] ?? null);
-      const build = strictBuild(ctx.state, a['build'] ?? null);
-      // Asynchronous in Koji: a task only a builder runs. The test hub records it (see HubState.tasks).
-      const id = ctx.state.nextId();
-      ctx.state.tasks.push({ id, method: 'tagBuild', tag, build: build.id });
-      ctx.committed = true;
-      return id;
-    },
-  },
+  tagBuild: { params: [['tag'], ['build'], ['force', false], ['fromtag', null]], run: tagBuild },
+  moveBuild: { params: [['tag1'], ['tag2'], ['build'], ['force', false]], run: (ctx, a) => tagBuild(ctx, { tag: a['tag2'] ?? null, build: a['build'] ?? null, force: a['force'] ?? false, fromtag: a['tag1'] ?? null }) },
 };
 
 export { HubFault };

@@ -61,9 +61,16 @@ export interface HubTagging {
 
 export interface HubTask {
   readonly id: number;
-  readonly method: string;
+  readonly method: 'tagBuild';
+  readonly owner: number;
   readonly tag: number;
   readonly build: number;
+  /** Set for a move (`tagBuild(..., fromtag)` / `moveBuild`): untag from here in the same step. */
+  readonly fromtag: number | null;
+  readonly force: boolean;
+  /** FREE until a builder runs it (`runTasks`), then CLOSED or FAILED. */
+  state: 'FREE' | 'CLOSED' | 'FAILED';
+  result: string | null;
 }
 
 export function md5hex(b: Buffer): string {
@@ -109,6 +116,43 @@ export class HubState {
 
   tag(tagId: number, buildId: number): void {
     this.taggings.push({ tagId, buildId, seq: this.nextId() });
+  }
+
+  untag(tagId: number, buildId: number): boolean {
+    const i = this.taggings.findIndex((t) => t.tagId === tagId && t.buildId === buildId);
+    if (i < 0) return false;
+    this.taggings.splice(i, 1);
+    return true;
+  }
+
+  /**
+   * The builder's side of `tagBuild` tasks (kojid's TagBuildTask → host.tagBuild): a move
+   * untags from `fromtag` (the build must be there) and tags into `tag` (it must not be
+   * there yet unless forced), in one step. A real hub runs these only when a builder daemon
+   * picks them up; tests call this where a builder would have run. Returns the tasks run.
+   */
+  runTasks(): HubTask[] {
+    const ran: HubTask[] = [];
+    for (const t of this.tasks) {
+      if (t.state !== 'FREE') continue;
+      const nvr = (() => {
+        const b = this.builds.find((x) => x.id === t.build);
+        return b === undefined ? String(t.build) : `${b.name}-${b.version}-${b.release}`;
+      })();
+      if (t.fromtag !== null && !this.taggings.some((x) => x.tagId === t.fromtag && x.buildId === t.build)) {
+        t.state = 'FAILED';
+        t.result = `TagError: build ${nvr} not in tag ${this.tags.get(t.fromtag) ?? t.fromtag}`;
+      } else if (!t.force && this.taggings.some((x) => x.tagId === t.tag && x.buildId === t.build)) {
+        t.state = 'FAILED';
+        t.result = `TagError: build ${nvr} already tagged (${this.tags.get(t.tag) ?? t.tag})`;
+      } else {
+        if (t.fromtag !== null) this.untag(t.fromtag, t.build);
+        this.tag(t.tag, t.build);
+        t.state = 'CLOSED';
+      }
+      ran.push(t);
+    }
+    return ran;
   }
 
   /** Marks every session expired (as SessionRenewalTimeout would). */

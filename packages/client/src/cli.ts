@@ -26,8 +26,9 @@ commands:
   whoami
   ping [--json]
   sign-tag TAG --key NAME [--koji PROFILE] [--koji-config FILE] [--latest|--all] [--inherit]
-           [--arch A,...] [--dry-run] [--jobs N] [--passphrase-file F] [--json]
-  sign-build NVR... --key NAME [--koji PROFILE] [--koji-config FILE] [--arch A,...] [--dry-run] [--json]
+           [--arch A,...] [--dry-run] [--move-to TAG2] [--jobs N] [--passphrase-file F] [--json]
+  sign-build NVR... --key NAME [--koji PROFILE] [--koji-config FILE] [--arch A,...] [--dry-run]
+           [--jobs N] [--passphrase-file F] [--json]
   check-tag TAG --key NAME [--koji PROFILE] [--koji-config FILE] [--latest|--all] [--inherit] [--arch A,...] [--json]
 
 The config file defaults to $SIGNET_CONFIG, else ~/.config/signet/client.json.
@@ -60,6 +61,7 @@ const OPTIONS = {
   inherit: { type: 'boolean' },
   arch: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  'move-to': { type: 'string' },
 } as const;
 
 /** Runs one `signet` invocation; returns the exit status. */

@@ -261,6 +261,28 @@ describe('test hub: multiCall, tagging, call numbers, limits', () => {
     expect(typeof (await (await loggedIn('admin')).call('tagBuild', ['f40', 'foo-1.0-1']))).toBe('number');
   });
 
+  it('tagBuild with fromtag is a move: only a task until a builder runs it; a stale move fails in the task', async () => {
+    const { state } = fx.hub;
+    const tagger = await loggedIn('tagger');
+    state.addTag('f40-moved');
+    const nvr = 'signet-koji-a-1.0-1';
+    const f = await fault((await loggedIn('signer')).call('tagBuild', ['f40-moved', nvr, false, 'f40-candidate']));
+    expect(f.faultCode).toBe(1004);
+    const task = await tagger.call('tagBuild', ['f40-moved', nvr, false, 'f40-candidate']);
+    expect(typeof task).toBe('number');
+    // Nothing moved yet: the hub only queued a task.
+    expect(((await tagger.call('listTagged', ['f40-moved'])) as KojiStruct[]).map((x) => x['nvr'])).toEqual([]);
+    const again = await tagger.call('moveBuild', ['f40-candidate', 'f40-moved', nvr]);
+    expect(state.runTasks().filter((t) => t.id === task || t.id === again).map((t) => [t.id, t.state])).toEqual([
+      [task, 'CLOSED'],
+      [again, 'FAILED'],
+    ]);
+    expect(((await tagger.call('listTagged', ['f40-moved'])) as KojiStruct[]).map((x) => x['nvr'])).toEqual([nvr]);
+    expect(((await tagger.call('listTagged', ['f40-candidate'])) as KojiStruct[]).map((x) => x['nvr'])).not.toContain(nvr);
+    expect(state.tasks.find((t) => t.id === again)?.result).toContain('not in tag f40-candidate');
+    expect((await fault(tagger.call('tagBuild', ['f40-moved', nvr, false, 'no-such-tag']))).faultCode).toBe(1000);
+  });
+
   it('applies Koji call-number rules: lower → 1008, repeating a committed call → 1009, reads may repeat', async () => {
     const { state } = fx.hub;
     const login = decodeResponse(dispatch(state, { body: Buffer.from(encodeCall('login', ['tagger', 'pw-tagger'])), headers: {}, query: new URLSearchParams(), clientCN: undefined }).body) as KojiStruct;

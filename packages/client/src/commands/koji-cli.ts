@@ -19,11 +19,19 @@ import type { KojiContext } from './koji-tag.ts';
 import { executePlan, summarize } from './sign-tag.ts';
 import type { KojiRpmResult } from './sign-tag.ts';
 import { missingFromPlan } from './check-tag.ts';
+import { completeBuilds, moveBuilds } from '../koji/move.ts';
+import type { MoveResult } from '../koji/move.ts';
+import { emptyCounts, ProgressBar } from './progress.ts';
+import type { ProgressStream } from './progress.ts';
 
 /**
  * The command-line side of `sign-tag`, `sign-build` and `check-tag`: option checks, the Koji
  * profile and session, the key's sigkey, reporting. Exit 0 all done, 1 some package failed
  * or (check-tag) is missing, 2 usage or configuration error.
+ *
+ * Reporting of sign-tag / sign-build: with `--json`, or when stdout is not a terminal, one
+ * JSON line per package (and per build moved) and a final summary line; on a terminal a
+ * progress bar (counts, rate, ETA) on stderr, failures above it, and a one-line summary.
  */
 
 export interface KojiCliValues {
@@ -35,18 +43,20 @@ export interface KojiCliValues {
   inherit?: boolean | undefined;
   arch?: string | undefined;
   'dry-run'?: boolean | undefined;
+  'move-to'?: string | undefined;
   json?: boolean | undefined;
   jobs?: string | undefined;
   'passphrase-file'?: string | undefined;
 }
 
 export interface KojiCliIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 }
 
 const CONFIG_CODES = new Set(['USAGE', 'CONFIG_INVALID', 'KOJI_CONFIG_INVALID', 'KOJI_PROFILE_NOT_FOUND']);
 const ARCH = /^[A-Za-z0-9_]{1,32}$/;
+const TAG_NAME = /^[A-Za-z0-9._+-]{1,255}$/;
 
 /** The profile from `--koji-config FILE` alone, else from the standard Koji locations. */
 export function readKojiProfile(name: string, file: string | undefined): KojiProfile {
@@ -76,6 +86,12 @@ export async function openKoji(profile: KojiProfile): Promise<KojiContext> {
   return { session, files };
 }
 
+/** The move target must exist before anything is signed (a typo found after signing a whole tag helps nobody). */
+async function requireTag(ctx: KojiContext, tag: string): Promise<void> {
+  const info = await ctx.session.call('getTag', [tag], { strict: false });
+  if (info === null) throw new ClientError('USAGE', `--move-to: the hub has no tag ${tag}`);
+}
+
 async function sigkeyFor(config: ClientConfig, keyName: string): Promise<string> {
   const keys = await withSession(config, listKeys);
   const key = keys.find((k) => k.name === keyName);
@@ -97,16 +113,25 @@ export async function runKojiCommand(command: 'sign-tag' | 'sign-build' | 'check
     need(arches === undefined || arches.every((a) => ARCH.test(a)), '--arch takes a comma-separated list of arches');
     const jobs = v.jobs === undefined ? config.limits.inFlight : Number(v.jobs);
     need(Number.isInteger(jobs) && jobs >= 1 && jobs <= 1024, '--jobs must be 1..1024');
+    const moveTo = v['move-to'];
+    if (moveTo !== undefined) {
+      need(command === 'sign-tag', '--move-to is for sign-tag (it moves builds out of the tag signed)');
+      need(TAG_NAME.test(moveTo) && moveTo !== args[0], '--move-to takes another tag name');
+      // A move takes the whole build: every arch must have been checked, and it must be in TAG itself.
+      need(arches === undefined, '--move-to moves whole builds; it cannot be combined with --arch');
+      need(v.inherit !== true, '--move-to moves builds out of TAG; it cannot be combined with --inherit');
+    }
     const profile = readKojiProfile(v.koji ?? 'koji', v['koji-config']);
     const sigkey = await sigkeyFor(config, v.key as string);
     ctx = await openKoji(profile);
+    if (moveTo !== undefined) await requireTag(ctx, moveTo);
     const rpms =
       command === 'sign-build'
         ? await listBuildRpms(ctx.session, args, arches)
         : await listTagRpms(ctx.session, { tag: args[0] as string, latest: v.all !== true, inherit: v.inherit === true, arches });
     const plan = await planRpms(ctx, rpms, sigkey);
     if (command === 'check-tag') return reportCheck(plan, sigkey, v.json === true, io);
-    return await sign(ctx, plan, sigkey, jobs, v, config, io);
+    return await sign(ctx, plan, sigkey, jobs, v, config, io, command === 'sign-build' ? args.join(' ') : (args[0] as string));
   } catch (err) {
     const code = isSignetError(err) ? err.code : 'INTERNAL';
     io.stderr.write(`signet: ${code}: ${(err as Error).message}\n`);
@@ -127,7 +152,7 @@ function reportCheck(plan: readonly PlannedRpm[], sigkey: string, json: boolean,
   return missing.length > 0 ? 1 : 0;
 }
 
-async function sign(ctx: KojiContext, plan: readonly PlannedRpm[], sigkey: string, jobs: number, v: KojiCliValues, config: ClientConfig, io: KojiCliIo): Promise<number> {
+async function sign(ctx: KojiContext, plan: readonly PlannedRpm[], sigkey: string, jobs: number, v: KojiCliValues, config: ClientConfig, io: KojiCliIo, label: string): Promise<number> {
   const dryRun = v['dry-run'] === true;
   const counts = planCounts(plan);
   let keeper: SessionKeeper | undefined;
@@ -135,10 +160,17 @@ async function sign(ctx: KojiContext, plan: readonly PlannedRpm[], sigkey: strin
     const passphrase = await readPassphrase(v['passphrase-file'], `access passphrase for key ${v.key}: `);
     keeper = new SessionKeeper(config, v.key as string, passphrase);
   }
+  const json = v.json === true || io.stdout.isTTY !== true;
+  const bar = !json && io.stderr.isTTY === true ? new ProgressBar(io.stderr as ProgressStream, label, emptyCounts(plan.length, counts.sign + counts.write)) : undefined;
+  const warn = (line: string): void => {
+    if (bar !== undefined) bar.log(line);
+    else io.stderr.write(`${line}\n`);
+  };
   const report = (r: KojiRpmResult): void => {
-    if (v.json === true) io.stdout.write(`${JSON.stringify(r)}\n`);
-    else if (r.ok && r.status !== 'skipped') io.stdout.write(`${r.status} ${r.rpm}\n`);
-    if (!r.ok) io.stderr.write(`signet: ${r.rpm}: ${r.code}: ${r.message}\n`);
+    if (json) io.stdout.write(`${JSON.stringify(r)}\n`);
+    if (!r.ok) warn(`signet: ${r.rpm}: ${r.code}: ${r.message}`);
+    const kind = !r.ok ? 'failed' : r.status === 'signed' || r.status === 'would-sign' ? 'signed' : r.status === 'written' || r.status === 'would-write' ? 'written' : 'skipped';
+    bar?.add(kind, r.action !== 'skip');
   };
   // Ctrl-C: start nothing new, let what is in flight finish and be reported.
   let stop = false;
@@ -156,15 +188,37 @@ async function sign(ctx: KojiContext, plan: readonly PlannedRpm[], sigkey: strin
       keeper,
       onResult: report,
       stopped: () => stop,
-      onRetry: (rpm, err, attempt) => io.stderr.write(`signet: ${rpm}: ${isSignetError(err) ? err.code : 'ERROR'}: ${(err as Error).message}; retrying (attempt ${attempt + 1})\n`),
+      onRetry: (rpm, err, attempt) => warn(`signet: ${rpm}: ${isSignetError(err) ? err.code : 'ERROR'}: ${(err as Error).message}; retrying (attempt ${attempt + 1})`),
     });
   } finally {
     process.off('SIGINT', onInt);
     keeper?.close();
+    bar?.finish();
   }
-  const summary = { ...summarize(results, plan.length, dryRun), sigkey, interrupted: stop, notStarted: plan.length - results.length };
-  if (v.json === true) io.stdout.write(`${JSON.stringify(summary)}\n`);
-  else io.stdout.write(`${dryRun ? 'dry run: would sign' : 'signed'} ${summary.signed}, ${dryRun ? 'would write' : 'wrote'} ${summary.written}, skipped ${summary.skipped}, failed ${summary.failed} of ${summary.total} (sigkey ${sigkey})\n`);
+  // --move-to: builds whose every rpm is done move on; none after Ctrl-C (a rerun moves them).
+  let moves: MoveResult[] = [];
+  const moveTo = v['move-to'];
+  if (moveTo !== undefined && !stop) {
+    const done = new Set(results.filter((r) => r.ok).map((r) => r.id));
+    moves = await moveBuilds(ctx.session, completeBuilds(plan, done), label, moveTo, dryRun, (m) => {
+      if (json) io.stdout.write(`${JSON.stringify(m)}\n`);
+      if (!m.ok) io.stderr.write(`signet: ${m.build}: move to ${moveTo} failed: ${m.code}: ${m.message}\n`);
+    });
+  }
+  const moveFailures = moves.filter((m) => !m.ok).length;
+  const summary = {
+    ...summarize(results, plan.length, dryRun),
+    sigkey,
+    interrupted: stop,
+    notStarted: plan.length - results.length,
+    ...(moveTo === undefined ? {} : { movedTo: moveTo, moved: moves.length - moveFailures, moveFailed: moveFailures }),
+  };
+  if (json) io.stdout.write(`${JSON.stringify(summary)}\n`);
+  else {
+    const moved = moveTo === undefined ? '' : `; ${dryRun ? 'would move' : 'moved'} ${summary.moved ?? 0} builds to ${moveTo}${moveFailures > 0 ? ` (${moveFailures} failed)` : ''}`;
+    io.stdout.write(`${dryRun ? 'dry run: would sign' : 'signed'} ${summary.signed}, ${dryRun ? 'would write' : 'wrote'} ${summary.written}, skipped ${summary.skipped}, failed ${summary.failed} of ${summary.total} (sigkey ${sigkey})${moved}\n`);
+  }
   if (summary.failed > 0) io.stderr.write(`signet: ${summary.failed} of ${summary.total} packages failed\n`);
-  return summary.failed > 0 || summary.notStarted > 0 ? 1 : 0;
+  if (stop) io.stderr.write(`signet: interrupted; ${summary.notStarted} packages not started (run again to finish)\n`);
+  return summary.failed > 0 || summary.notStarted > 0 || moveFailures > 0 ? 1 : 0;
 }
