@@ -2,29 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { startHubFixture } from '../koji-hub/fixture.ts';
-import type { HubFixture } from '../koji-hub/fixture.ts';
+import type { HubFixture, KojiProfileSpec } from '../koji-hub/fixture.ts';
 import { startCluster } from './cluster.ts';
 import type { Cluster } from './cluster.ts';
 import { disposeRpmBuilds } from './rpmbuild.ts';
 
 /** Shared set-up of the tests that run `signet` Koji commands against the test hub. */
-
-export interface KojiProfileSpec {
-  readonly name: string;
-  /** Read headers from the hub's topdir (mounted) instead of HTTP on topurl. */
-  readonly topdir?: boolean;
-}
-
-/** Writes a koji.conf whose profiles log in as `signer` by certificate; returns its path. */
-export function writeKojiConf(fx: HubFixture, dir: string, profiles: readonly KojiProfileSpec[]): string {
-  const signer = fx.pki.clients['signer'] as { cert: string; key: string };
-  const pem = path.join(dir, 'signer.pem');
-  fs.writeFileSync(pem, Buffer.concat([fs.readFileSync(signer.cert), fs.readFileSync(signer.key)]), { mode: 0o600 });
-  const file = path.join(dir, 'koji.conf');
-  const lines = profiles.flatMap((p) => [`[${p.name}]`, `server = ${fx.hub.url}`, p.topdir === true ? `topdir = ${fx.hub.state.topdir}` : `topurl = ${fx.hub.topurl}`, 'authtype = ssl', `cert = ${pem}`, `serverca = ${fx.pki.caCert}`, '']);
-  fs.writeFileSync(file, lines.join('\n'));
-  return file;
-}
 
 /** The cluster's `demo` key: its Koji sigkey, and its public key written to `dir/demo.asc`. */
 export async function demoKey(cluster: Cluster, dir: string): Promise<{ sigkey: string; pubkey: string }> {
@@ -72,7 +55,7 @@ export async function startSignetKoji(profiles: readonly KojiProfileSpec[], seed
   const cluster = await startCluster({ keyType: 'rsa4096' });
   const dir = fs.mkdtempSync(path.join(fx.dir, 'koji-'));
   seed(fx);
-  const kojiConf = writeKojiConf(fx, dir, profiles);
+  const kojiConf = fx.writeKojiConf(dir, profiles);
   const { sigkey, pubkey } = await demoKey(cluster, dir);
   const first = profiles[0]?.name ?? 'koji';
   return {

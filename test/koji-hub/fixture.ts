@@ -25,7 +25,18 @@ export interface HubFixture {
   readonly hub: KojiHub;
   /** A new session (not logged in) that trusts the hub; `user` picks the client certificate. */
   session(user?: (typeof USERS)[number], extra?: Partial<KojiSessionOptions>): KojiSession;
+  /**
+   * Writes `dir/koji.conf` whose profiles log in as `signer` by certificate (`authtype = ssl`),
+   * reading headers over HTTP from `topurl`, or from the mounted `topdir`; returns its path.
+   */
+  writeKojiConf(dir: string, profiles: readonly KojiProfileSpec[]): string;
   dispose(): Promise<void>;
+}
+
+export interface KojiProfileSpec {
+  readonly name: string;
+  /** Read headers from the hub's topdir (mounted) instead of HTTP on topurl. */
+  readonly topdir?: boolean;
 }
 
 export async function startHubFixture(): Promise<HubFixture> {
@@ -56,6 +67,15 @@ export async function startHubFixture(): Promise<HubFixture> {
       const s = new KojiSession({ server: hub.url, tls: { ca: fs.readFileSync(pki.caCert), cert: pair.cert, key: pair.key }, timeoutMs: 10_000, ...extra });
       sessions.push(s);
       return s;
+    },
+    writeKojiConf(confDir, profiles) {
+      const signer = pki.clients['signer'] as { cert: string; key: string };
+      const pem = path.join(confDir, 'signer.pem');
+      fs.writeFileSync(pem, Buffer.concat([fs.readFileSync(signer.cert), fs.readFileSync(signer.key)]), { mode: 0o600 });
+      const file = path.join(confDir, 'koji.conf');
+      const lines = profiles.flatMap((p) => [`[${p.name}]`, `server = ${hub.url}`, p.topdir === true ? `topdir = ${hub.state.topdir}` : `topurl = ${hub.topurl}`, 'authtype = ssl', `cert = ${pem}`, `serverca = ${pki.caCert}`, '']);
+      fs.writeFileSync(file, lines.join('\n'));
+      return file;
     },
     async dispose() {
       for (const s of sessions) s.close();
