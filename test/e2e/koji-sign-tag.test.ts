@@ -22,6 +22,8 @@ import { RPMKEYS_FAILURE } from '../../scripts/lib/verify-rpm.ts';
 
 const TAG = 'f40-release';
 const BUILDS = 10;
+/** The server's header limit here: the test packages' headers are a few KB; one made to exceed it. */
+const SERVER_MAX_HEADER = 16 * 1024;
 let fx: HubFixture;
 let cluster: Cluster;
 let dir: string;
@@ -36,7 +38,7 @@ beforeAll(async () => {
   k = await startSignetKoji([{ name: 'testhub' }, { name: 'local', topdir: true }], (hub) => {
     hub.hub.state.addTag(TAG);
     for (let i = 0; i < BUILDS; i++) hub.hub.state.importBuild([buildRpm({ name: `signet-tag-${String(i).padStart(2, '0')}`, files: 1 + (i % 3) })], { tag: TAG });
-  });
+  }, { limits: { maxHeaderBytes: SERVER_MAX_HEADER } });
   ({ fx, cluster, dir, kojiConf, sigkey, pubkey } = k);
 }, 180_000);
 
@@ -150,6 +152,23 @@ describe('signet sign-tag and check-tag against a Koji hub', () => {
     const check = await koji(['check-tag', 'f40-swapped', '--json'], 'local');
     expect(check.code).toBe(1);
     expect(jsonLines(check.stdout)).toContainEqual({ rpm: expect.stringContaining('signet-swap-victim') as unknown, id: vrpm.id, missing: 'unsigned' });
+  }, 120_000);
+
+  it('a package the server refuses is reported with its reason; the rest of the tag is signed', async () => {
+    const state = fx.hub.state;
+    state.addTag('f40-refused');
+    state.importBuild([buildRpm({ name: 'signet-refused-ok', files: 2 })], { tag: 'f40-refused' });
+    const big = state.importBuild([buildRpm({ name: 'signet-refused-big', files: 1500 })], { tag: 'f40-refused' });
+    const bigRpm = state.rpms.find((r) => r.buildId === big.id);
+    if (bigRpm === undefined) throw new Error('fixture rpm missing');
+    const r = await koji(['sign-tag', 'f40-refused', '--json']);
+    expect(r.code).toBe(1);
+    const rows = jsonLines(r.stdout);
+    expect(rows.find((x) => x['id'] === bigRpm.id)).toMatchObject({ ok: false, code: 'REQUEST_TOO_LARGE' });
+    expect(rows.filter((x) => x['status'] === 'signed')).toHaveLength(1);
+    expect(rows.at(-1)).toMatchObject({ summary: true, total: 2, signed: 1, failed: 1, failures: [expect.objectContaining({ code: 'REQUEST_TOO_LARGE' })] });
+    expect(r.stderr).toContain('REQUEST_TOO_LARGE');
+    expect(state.sigs.some((s) => s.rpmId === bigRpm.id && s.sigkey === sigkey)).toBe(false);
   }, 120_000);
 
   it('sign-build signs only the builds named, drawing a progress bar on a terminal', async () => {

@@ -50,9 +50,9 @@ export interface SignetKoji {
 }
 
 /** A test hub, a real bridge and server with an RSA-4096 `demo` key, and a koji.conf; `seed` fills the hub first. */
-export async function startSignetKoji(profiles: readonly KojiProfileSpec[], seed: (fx: HubFixture) => void): Promise<SignetKoji> {
+export async function startSignetKoji(profiles: readonly KojiProfileSpec[], seed: (fx: HubFixture) => void, server?: Record<string, unknown>): Promise<SignetKoji> {
   const fx = await startHubFixture();
-  const cluster = await startCluster({ keyType: 'rsa4096' });
+  const cluster = await startCluster({ keyType: 'rsa4096', ...(server === undefined ? {} : { server }) });
   const dir = fs.mkdtempSync(path.join(fx.dir, 'koji-'));
   seed(fx);
   const kojiConf = fx.writeKojiConf(dir, profiles);
