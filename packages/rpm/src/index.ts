@@ -3,7 +3,7 @@
  *
  * Pure core (Buffers in, values out): header parser, package locator, package info,
  * digest checks, signature-header builder. I/O edge (`io/`): read a package head,
- * verify a package's digests, write a signed package.
+ * verify a package's digests, load (open once, read, check) a package, write a signed package.
  */
 export { RpmError, RPM_ERROR_CODES } from './errors.ts';
 export type { RpmErrorCode } from './errors.ts';
@@ -39,5 +39,7 @@ export type { StoredSignature } from './signatures.ts';
 export { readPackageHead } from './io/read-head.ts';
 export type { PackageHead } from './io/read-head.ts';
 export { verifyPackageDigests } from './io/verify.ts';
+export { loadPackage } from './io/load.ts';
+export type { LoadPackageOptions, LoadedPackage, LoadedDigests } from './io/load.ts';
 export { writeSignedPackage } from './io/write.ts';
 export type { WriteSignedPackageOptions, WriteSignedPackageResult, WriteMethod } from './io/write.ts';

@@ -34,6 +34,7 @@ describe('@signet/rpm public surface', () => {
         'hasTag',
         'inspectSignaturePacket',
         'layoutHeader',
+        'loadPackage',
         'locatePackage',
         'packageInfo',
         'parseHeader',

@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildSignatureHeader, extractSignatures, readPackageHead, RpmError, verifyPackageDigests, writeSignedPackage } from '@signet/rpm';
-import { fakeSignaturePacket } from './builder.ts';
+import { buildSignatureHeader, extractSignatures, loadPackage, readPackageHead, RpmError, verifyPackageDigests, writeSignedPackage } from '@signet/rpm';
+import { syncDirShared } from '../../../packages/rpm/src/io/files.ts';
+import { e, fakeSignaturePacket } from './builder.ts';
 import { makePackage } from './fixtures.ts';
 
 const INTEROP = '/work/shared/interop';
@@ -194,5 +195,164 @@ describe('writeSignedPackage', () => {
     expect(code).toBe('RPM_IO');
     expect(fs.readdirSync(destDir)).toEqual(['signed.rpm']);
     expect(await codeOf(writeSignedPackage({ src: file, dest: path.join(dir, 'no', 'such', 'dir.rpm'), layout, newSignatureRegion: built.region }))).toBe('RPM_IO');
+  });
+});
+
+describe('loadPackage', () => {
+  const MiB = 1024 * 1024;
+  const all = { headerSha256: true, headerSha1: true, payloadDigest: true, md5: true, size: true };
+
+  it('reads a small package whole, in memory, and checks every digest', async () => {
+    const file = path.join(INTEROP, 'hello-2.0-1.x86_64.rpm');
+    const loaded = await loadPackage(file, { verifyPayload: true });
+    expect(loaded.bytes?.equals(fs.readFileSync(file))).toBe(true);
+    expect(loaded.fileSize).toBe(9915);
+    expect(loaded.mode).toBe(fs.statSync(file).mode & 0o7777);
+    expect([loaded.layout.signatureEnd, loaded.layout.mainStart, loaded.layout.mainEnd]).toEqual([4500, 4504, 7160]);
+    expect(loaded.digests).toEqual(all);
+    // The same package streamed: same layout and verdicts, nothing kept in memory.
+    const streamed = await loadPackage(file, { verifyPayload: true, wholeFileMaxBytes: 0 });
+    expect(streamed.bytes).toBeUndefined();
+    expect(streamed.layout.mainHeader.bytes.equals(loaded.layout.mainHeader.bytes)).toBe(true);
+    expect(streamed.digests).toEqual(all);
+  });
+
+  it('streams a large package (payload over 1 MiB, headers over the first read) and keeps only its head', async () => {
+    const payload = Buffer.alloc(3 * MiB + 5, 0x5a);
+    // A 100 KB main header entry: more than the first 64 KiB read of the head.
+    const { file: bytes } = makePackage({ payload, mainExtra: [e.bin(5999, Buffer.alloc(100_000, 7))] });
+    const file = put('big.rpm', bytes, 0o604);
+    const loaded = await loadPackage(file, { verifyPayload: true });
+    expect(loaded.bytes).toBeUndefined();
+    expect(loaded.mode).toBe(0o604);
+    expect(loaded.layout.mainEnd).toBe(bytes.length - payload.length);
+    expect(loaded.digests).toEqual(all);
+    // A damaged last byte is seen at the end of the stream.
+    const damaged = Buffer.from(bytes);
+    damaged[damaged.length - 1] = 0;
+    const bad = put('bad.rpm', damaged);
+    expect(await codeOf(loadPackage(bad, { verifyPayload: true }))).toBe('RPM_PAYLOAD_DIGEST_MISMATCH');
+    // Without payload verification only the head is read.
+    expect((await loadPackage(bad, { verifyPayload: false })).digests).toEqual({ headerSha256: true, headerSha1: true });
+  });
+
+  it('reports damaged packages with the codes of verifyPackageDigests, whole or streamed', async () => {
+    const corrupted = path.join(INTEROP, 'hello-2.0-1.x86_64-corrupted.rpm');
+    const { file: edited } = makePackage({ name: 'demo' });
+    edited.write('dEmo', edited.indexOf('demo\0'), 'latin1');
+    const editedFile = put('edited.rpm', edited);
+    for (const wholeFileMaxBytes of [undefined, 0]) {
+      await expect(loadPackage(corrupted, { verifyPayload: true, wholeFileMaxBytes })).rejects.toMatchObject({ code: 'RPM_PAYLOAD_DIGEST_MISMATCH', message: expect.stringContaining(corrupted) });
+      // Header digests only: the damaged payload passes, and no payload verdict is claimed.
+      const headOnly = (await loadPackage(corrupted, { verifyPayload: false, wholeFileMaxBytes })).digests;
+      expect(headOnly.headerSha256).toBe(true);
+      expect(Object.keys(headOnly).sort()).toEqual(['headerSha1', 'headerSha256']);
+      expect(await codeOf(loadPackage(editedFile, { verifyPayload: false, wholeFileMaxBytes }))).toBe('RPM_HEADER_DIGEST_MISMATCH');
+    }
+  });
+
+  it('refuses what readPackageHead refuses, naming the file', async () => {
+    const full = makePackage().file;
+    for (const wholeFileMaxBytes of [undefined, 0]) {
+      const cut = put('cut.rpm', full.subarray(0, 500));
+      await expect(loadPackage(cut, { verifyPayload: true, wholeFileMaxBytes })).rejects.toMatchObject({ code: 'RPM_TRUNCATED', message: expect.stringContaining(cut) });
+      const html = put('page.rpm', Buffer.from('<html>nope</html>'));
+      await expect(loadPackage(html, { verifyPayload: true, wholeFileMaxBytes })).rejects.toMatchObject({ code: 'RPM_NOT_RPM', message: expect.stringContaining(html) });
+      expect(await codeOf(loadPackage(path.join(dir, 'missing.rpm'), { verifyPayload: true, wholeFileMaxBytes }))).toBe('RPM_IO');
+      expect(await codeOf(loadPackage(dir, { verifyPayload: true, wholeFileMaxBytes }))).toBe('RPM_IO');
+      expect(await codeOf(loadPackage(put('a.rpm', full), { verifyPayload: true, wholeFileMaxBytes, limits: { mainMaxBytes: 16 } }))).not.toBe('no error');
+    }
+  });
+
+  it('runs checkHead before any digest is checked', async () => {
+    const corrupted = path.join(INTEROP, 'hello-2.0-1.x86_64-corrupted.rpm');
+    const seen: number[] = [];
+    const checkHead = (layout: { mainEnd: number }): void => {
+      seen.push(layout.mainEnd);
+      throw new RpmError('RPM_NEEDS_V3', 'refused by the caller');
+    };
+    for (const wholeFileMaxBytes of [undefined, 0]) {
+      expect(await codeOf(loadPackage(corrupted, { verifyPayload: true, wholeFileMaxBytes, checkHead }))).toBe('RPM_NEEDS_V3');
+    }
+    const { layout } = await readPackageHead(corrupted);
+    expect(seen).toEqual([layout.mainEnd, layout.mainEnd]);
+  });
+});
+
+describe('writeSignedPackage from the bytes in memory', () => {
+  const packet = fakeSignaturePacket({ filler: 500 });
+
+  it('writes the signed copy to dest in one write, same size or not, keeping the mode and leaving src alone', async () => {
+    for (const reserve of [4128, 0]) {
+      const original = makePackage({ reserve }).file;
+      const src = put(`m${reserve}.rpm`, original, 0o604);
+      const dest = path.join(dir, `m${reserve}-signed.rpm`);
+      fs.writeFileSync(dest, 'old content');
+      const loaded = await loadPackage(src, { verifyPayload: true });
+      const built = buildSignatureHeader(loaded.layout.signatureHeader, packet, 1);
+      expect(built.sameSize).toBe(reserve > 0);
+      const contents = { bytes: loaded.bytes as Buffer, mode: loaded.mode };
+      const result = await writeSignedPackage({ src, dest, layout: loaded.layout, newSignatureRegion: built.region, sameSize: built.sameSize, contents });
+      expect(result).toEqual({ path: dest, method: 'written', mainStart: 96 + built.region.length });
+      expect(fs.readFileSync(dest).equals(Buffer.concat([original.subarray(0, 96), built.region, original.subarray(loaded.layout.mainStart)]))).toBe(true);
+      expect(fs.statSync(dest).mode & 0o777).toBe(0o604);
+      expect(fs.readFileSync(src).equals(original)).toBe(true);
+      const again = await loadPackage(dest, { verifyPayload: true });
+      expect(extractSignatures(again.layout.signatureHeader)).toEqual([{ tag: 268, packet }]);
+      expect(again.digests.md5).toBe(true);
+    }
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('in place, still re-checks the file on disk and patches it (the bytes in memory are not used)', async () => {
+    const file = put('a.rpm', makePackage().file);
+    const loaded = await loadPackage(file, { verifyPayload: true });
+    const built = buildSignatureHeader(loaded.layout.signatureHeader, packet, 1);
+    fs.writeFileSync(file, makePackage({ name: 'swapped' }).file);
+    const contents = { bytes: loaded.bytes as Buffer, mode: loaded.mode };
+    expect(await codeOf(writeSignedPackage({ src: file, layout: loaded.layout, newSignatureRegion: built.region, contents }))).toBe('RPM_CHANGED');
+    fs.writeFileSync(file, loaded.bytes as Buffer);
+    expect((await writeSignedPackage({ src: file, layout: loaded.layout, newSignatureRegion: built.region, contents })).method).toBe('patched-in-place');
+  });
+
+  it('writes the package that was checked even if src changes afterwards', async () => {
+    const original = makePackage().file;
+    const src = put('a.rpm', original);
+    const loaded = await loadPackage(src, { verifyPayload: true });
+    fs.writeFileSync(src, makePackage({ name: 'swapped' }).file);
+    const built = buildSignatureHeader(loaded.layout.signatureHeader, packet, 1);
+    const dest = path.join(dir, 'out.rpm');
+    await writeSignedPackage({ src, dest, layout: loaded.layout, newSignatureRegion: built.region, contents: { bytes: loaded.bytes as Buffer, mode: loaded.mode } });
+    expect(fs.readFileSync(dest).equals(Buffer.concat([original.subarray(0, 96), built.region, original.subarray(loaded.layout.mainStart)]))).toBe(true);
+  });
+
+  it('refuses bytes that do not hold the head that was read, and writes nothing', async () => {
+    const src = put('a.rpm', makePackage().file);
+    const loaded = await loadPackage(src, { verifyPayload: true });
+    const built = buildSignatureHeader(loaded.layout.signatureHeader, packet, 1);
+    const dest = path.join(dir, 'out.rpm');
+    const other = makePackage({ name: 'other' }).file;
+    expect(await codeOf(writeSignedPackage({ src, dest, layout: loaded.layout, newSignatureRegion: built.region, contents: { bytes: other, mode: 0o644 } }))).toBe('RPM_CHANGED');
+    const short = (loaded.bytes as Buffer).subarray(0, loaded.layout.mainEnd - 1);
+    expect(await codeOf(writeSignedPackage({ src, dest, layout: loaded.layout, newSignatureRegion: built.region, contents: { bytes: short, mode: 0o644 } }))).toBe('RPM_CHANGED');
+    expect(fs.existsSync(dest)).toBe(false);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('many concurrent outputs into one directory all land (shared directory fsync)', async () => {
+    const original = makePackage().file;
+    const src = put('a.rpm', original);
+    const loaded = await loadPackage(src, { verifyPayload: true });
+    const built = buildSignatureHeader(loaded.layout.signatureHeader, packet, 1);
+    const contents = { bytes: loaded.bytes as Buffer, mode: loaded.mode };
+    const out = path.join(dir, 'out');
+    fs.mkdirSync(out);
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => writeSignedPackage({ src, dest: path.join(out, `p${i}.rpm`), layout: loaded.layout, newSignatureRegion: built.region, contents })),
+    );
+    expect(results.map((r) => r.method)).toEqual(Array(40).fill('written'));
+    expect(fs.readdirSync(out).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `p${i}.rpm`).sort());
+    // Best effort on a directory that cannot be opened, like syncDir.
+    await expect(Promise.all([syncDirShared(path.join(dir, 'none')), syncDirShared(path.join(dir, 'none'))])).resolves.toEqual([undefined, undefined]);
   });
 });

@@ -152,6 +152,7 @@ function reportCheck(plan: readonly PlannedRpm[], sigkey: string, json: boolean,
   return missing.length > 0 ? 1 : 0;
 }
 
+/** Signs the plan; `label` names the run on the progress bar (the tag, which `--move-to` moves from, or the builds). */
 async function sign(ctx: KojiContext, plan: readonly PlannedRpm[], sigkey: string, jobs: number, v: KojiCliValues, config: ClientConfig, io: KojiCliIo, label: string): Promise<number> {
   const dryRun = v['dry-run'] === true;
   const counts = planCounts(plan);

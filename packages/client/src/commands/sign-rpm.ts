@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { realpathSync, existsSync } from 'node:fs';
 import { isSignetError } from '@signet/protocol';
-import { readPackageHead, verifyPackageDigests, checkHeaderDigests, packageInfo, requireHeaderOnlySignable, writeSignedPackage } from '@signet/rpm';
+import { loadPackage, packageInfo, requireHeaderOnlySignable, writeSignedPackage } from '@signet/rpm';
 import { ClientError } from '../errors.ts';
 import type { RetryPolicy } from '../retry.ts';
 import type { SessionKeeper } from '../session-keeper.ts';
@@ -36,8 +36,10 @@ export type SignRpmResult =
  * `signet sign-rpm`: for each package, check its own digests (a damaged package is
  * refused, not signed), send only its main header, verify the returned signature, then
  * write it into the package — patched in place when the reserved space suffices, else
- * rewritten to a temp file and renamed. On any failure the input is untouched and no
- * output appears. Packages are pipelined: `jobs` requests in flight over one session.
+ * rewritten to a temp file and renamed; with an output directory, a small package's
+ * signed copy is written from the bytes already read and checked. On any failure the
+ * input is untouched and no output appears. Packages are pipelined: `jobs` requests in
+ * flight over one session.
  *
  * A request caught by a dropped link, or a bridge or server restart, is retried on a new
  * session (signing a header twice is harmless), up to `retry.maxAttempts` per package.
@@ -62,16 +64,27 @@ export async function signRpms(keeper: SessionKeeper, opts: SignRpmOptions): Pro
 }
 
 async function signOne(keeper: SessionKeeper, file: string, dest: string | undefined, opts: SignRpmOptions): Promise<SignRpmResult> {
-  const { layout } = await readPackageHead(file, { mainMaxBytes: opts.maxHeaderBytes });
-  // Packages without a payload digest (rpm < 4.14) need a v3 signature over the payload:
-  // refused before the payload is read.
-  requireHeaderOnlySignable(packageInfo(layout.mainHeader));
-  // The holder of the file is the only party who can see a damaged payload: check it now
-  // (the header's own digests are checked either way).
-  if (opts.verifyPayload) await verifyPackageDigests(file, layout);
-  else checkHeaderDigests(layout);
+  // One open per package: a small package is read whole and checked from memory (its
+  // signed copy is then written from those bytes); a large one is streamed.
+  const loaded = await loadPackage(file, {
+    limits: { mainMaxBytes: opts.maxHeaderBytes },
+    // The holder of the file is the only party who can see a damaged payload: check it now
+    // (the header's own digests are checked either way).
+    verifyPayload: opts.verifyPayload,
+    // Packages without a payload digest (rpm < 4.14) need a v3 signature over the payload:
+    // refused before the payload is checked.
+    checkHead: (layout) => requireHeaderOnlySignable(packageInfo(layout.mainHeader)),
+  });
+  const { layout } = loaded;
   const signed = await signPackageHead(keeper, layout, opts.retry, (err, attempt) => opts.onRetry?.(file, err, attempt));
-  const written = await writeSignedPackage({ src: file, dest, layout, newSignatureRegion: signed.region, sameSize: signed.sameSize });
+  const written = await writeSignedPackage({
+    src: file,
+    dest,
+    layout,
+    newSignatureRegion: signed.region,
+    sameSize: signed.sameSize,
+    contents: loaded.bytes === undefined ? undefined : { bytes: loaded.bytes, mode: loaded.mode },
+  });
   return { ok: true, file, output: written.path, nevra: signed.nevra, keyId: signed.keyId, method: written.method, attempts: signed.attempts };
 }
 

@@ -9,6 +9,12 @@ export interface SignatureFacts {
   /** Issuer key IDs (subpacket 16) from both areas, upper-case hex. */
   issuerKeyIds: string[];
   created: Date | undefined;
+  /** Signature expiration time (hashed subpacket 3), seconds after `created`; 0 or absent: never. */
+  expiresAfterSeconds: number | undefined;
+  /** Version through the hashed subpackets: the part of the packet the signature covers. */
+  hashedPart: Buffer;
+  /** What follows the unhashed area: the 2-byte hash prefix, then the algorithm's MPIs. */
+  signatureTail: Buffer;
 }
 
 const fail = (why: string): never => {
@@ -62,6 +68,9 @@ export function inspectSignaturePacket(buf: Buffer): SignatureFacts {
     hashAlgorithm: body[3] as number,
     issuerKeyIds: [],
     created: undefined,
+    expiresAfterSeconds: undefined,
+    hashedPart: body.subarray(0, 0),
+    signatureTail: body.subarray(body.length),
   };
   let pos = 4;
   for (const hashed of [true, false]) {
@@ -92,12 +101,16 @@ export function inspectSignaturePacket(buf: Buffer): SignatureFacts {
         facts.issuerKeyIds.push(data.toString('hex').toUpperCase());
       } else if (type === 2 && hashed && data.length === 4) {
         facts.created = new Date(data.readUInt32BE(0) * 1000);
+      } else if (type === 3 && hashed && data.length === 4) {
+        facts.expiresAfterSeconds = data.readUInt32BE(0);
       } else if (critical && ![2, 3, 33].includes(type)) {
         // rpm rejects a packet with an unknown critical subpacket.
         fail(`unexpected critical subpacket ${type}`);
       }
       pos += len;
     }
+    if (hashed) facts.hashedPart = body.subarray(0, end);
   }
+  facts.signatureTail = body.subarray(pos);
   return facts;
 }

@@ -1,6 +1,8 @@
 import * as openpgp from 'openpgp';
 import { ClientError } from '../errors.ts';
 import { inspectSignaturePacket } from './inspect.ts';
+import { nativePublicKey } from './native-key.ts';
+import { checkNativeSignature } from './native-verify.ts';
 
 /** Public-key algorithms rpm 4.18 verifies: RSA (1) and EdDSA legacy (22). */
 const RPM_ALGORITHMS = new Set([1, 22]);
@@ -10,6 +12,10 @@ const RPM_ALGORITHMS = new Set([1, 22]);
  * the shape rpm and Koji need (v4, binary document, exactly one non-critical issuer key
  * ID, naming the key we asked for) and it verifies over `data` with the key's public key.
  * No signature leaves the client unverified.
+ *
+ * The cryptographic check runs natively (`checkNativeSignature`) with a KeyObject derived
+ * once per `publicKey` object; openpgp.js still parses the key and decides whether it was
+ * a valid signing key when the signature was made.
  */
 export async function verifyDetachedSignature(packet: Buffer, data: Buffer, publicKey: openpgp.PublicKey, expectedKeyId: string): Promise<void> {
   const facts = inspectSignaturePacket(packet);
@@ -25,19 +31,9 @@ export async function verifyDetachedSignature(packet: Buffer, data: Buffer, publ
   if (facts.issuerKeyIds[0] !== expectedKeyId.toUpperCase()) {
     throw new ClientError('SIGNATURE_INVALID', `signature names key ${facts.issuerKeyIds[0]}, expected ${expectedKeyId}`);
   }
-  let verified = false;
-  try {
-    const result = await openpgp.verify({
-      message: await openpgp.createMessage({ binary: data }),
-      signature: await openpgp.readSignature({ binarySignature: packet }),
-      verificationKeys: publicKey,
-      expectSigned: true,
-    });
-    verified = (await result.signatures[0]?.verified) === true;
-  } catch (cause) {
-    throw new ClientError('SIGNATURE_INVALID', `signature does not verify: ${(cause as Error).message}`, { cause });
-  }
-  if (!verified) throw new ClientError('SIGNATURE_INVALID', 'signature does not verify');
+  const key = await nativePublicKey(publicKey, expectedKeyId);
+  const created = checkNativeSignature(facts, data, key, new Date());
+  await key.validAt(created);
 }
 
 /** Parses the armored public key the server sent; refuses anything else. */

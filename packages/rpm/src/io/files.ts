@@ -78,6 +78,48 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
+interface DirSyncState {
+  /** The directory fsync under way, if any. */
+  running: Promise<void> | undefined;
+  /** The next one, not started yet: it covers every caller who joins it. */
+  queued: Promise<void> | undefined;
+}
+
+const dirSyncs = new Map<string, DirSyncState>();
+
+function startDirSync(dir: string, state: DirSyncState): Promise<void> {
+  const run: Promise<void> = syncDir(dir).finally(() => {
+    if (state.running === run) state.running = undefined;
+    if (state.running === undefined && state.queued === undefined) dirSyncs.delete(dir);
+  });
+  state.running = run;
+  return run;
+}
+
+/**
+ * `syncDir` shared by concurrent callers: resolves after a directory fsync that *started*
+ * after this call, so a rename done before the call is durable when it resolves, as with
+ * `syncDir`. Callers that arrive while one fsync runs share the single next one, so a
+ * batch of renames into one directory costs about two directory fsyncs, not one each.
+ */
+export function syncDirShared(dir: string): Promise<void> {
+  let state = dirSyncs.get(dir);
+  if (state === undefined) {
+    state = { running: undefined, queued: undefined };
+    dirSyncs.set(dir, state);
+  }
+  if (state.queued !== undefined) return state.queued;
+  if (state.running === undefined) return startDirSync(dir, state);
+  // The running fsync may have begun before the caller's rename: wait for the next one.
+  const s = state;
+  const queued = state.running.then(() => {
+    s.queued = undefined;
+    return startDirSync(dir, s);
+  });
+  s.queued = queued;
+  return queued;
+}
+
 export async function removeQuietly(file: string): Promise<void> {
   await unlink(file).catch(() => undefined);
 }

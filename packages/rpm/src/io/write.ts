@@ -8,7 +8,7 @@ import { parseHeader } from '../header/parse.ts';
 import { DEFAULT_PACKAGE_LIMITS } from '../limits.ts';
 import type { PackageLayout } from '../locate.ts';
 import { REGION_TAG } from '../tags.ts';
-import { assertUnchanged, removeQuietly, syncDir, tempPathFor, withFile, writeAt } from './files.ts';
+import { assertUnchanged, removeQuietly, syncDirShared, tempPathFor, withFile, writeAt } from './files.ts';
 
 export interface WriteSignedPackageOptions {
   /** The package whose head `layout` describes. */
@@ -21,9 +21,14 @@ export interface WriteSignedPackageOptions {
   readonly newSignatureRegion: Buffer;
   /** Optional cross-check of `buildSignatureHeader(...).sameSize`; must agree with the lengths. */
   readonly sameSize?: boolean | undefined;
+  /**
+   * The whole of `src` as `loadPackage` read it (`bytes`, `mode`). With a `dest`, the signed
+   * copy is written from these bytes in one write instead of copying and patching `src`.
+   */
+  readonly contents?: { readonly bytes: Buffer; readonly mode: number } | undefined;
 }
 
-export type WriteMethod = 'patched-in-place' | 'copied-and-patched' | 'rewritten';
+export type WriteMethod = 'patched-in-place' | 'copied-and-patched' | 'rewritten' | 'written';
 
 export interface WriteSignedPackageResult {
   /** The signed package's path (`dest` or `src`). */
@@ -88,16 +93,42 @@ async function rewrite(src: string, tmp: string, layout: PackageLayout, region: 
   }
 }
 
+/** Lead, new signature region, then `[M, EOF)` of the bytes in memory, into a new `tmp`. */
+async function writeFromMemory(tmp: string, layout: PackageLayout, region: Buffer, bytes: Buffer, mode: number): Promise<void> {
+  // Threat: bytes of another package (or another version of this one) getting this
+  // signature region. They must hold exactly the head the signature was made over.
+  const head = bytes.subarray(0, layout.mainEnd);
+  const expected = [layout.leadBytes, layout.signatureRegion, layout.mainHeader.bytes];
+  let at = 0;
+  for (const part of expected) {
+    if (!head.subarray(at, at + part.length).equals(part)) {
+      throw new RpmError('RPM_CHANGED', 'the bytes to write do not hold the head that was read');
+    }
+    at += part.length;
+  }
+  let output: FileHandle | undefined;
+  try {
+    output = await open(tmp, 'wx', 0o600);
+    await writeAt(output, Buffer.concat([layout.leadBytes, region, bytes.subarray(layout.mainStart)]), null);
+    await output.chmod(mode & 0o7777);
+    await output.sync();
+  } finally {
+    await output?.close();
+  }
+}
+
 /**
  * Writes a package carrying `newSignatureRegion` instead of `[96, M)`:
  *
  * - same size, in place: re-checks the head and patches `[96, M)`; the payload is never read;
+ * - to `dest` with `contents`: writes lead + new region + `[M, EOF)` from memory into a
+ *   temp file beside `dest` (one write), renames it over `dest`;
  * - same size, to `dest`: copies `src` to a temp file beside `dest`, patches it, renames over `dest`;
  * - size changed: streams lead + new region + `[M, EOF)` into a temp file beside the
  *   target, then renames it over `dest` (or `src`).
  *
- * Every path fsyncs before returning. On failure the temp file is removed and the
- * original is left as it was. The lead is kept as it is (rpmsign instead regenerates it
+ * Every path fsyncs before returning (after a rename, the directory too: `syncDirShared`).
+ * On failure the temp file is removed and the original is left as it was. The lead is kept as it is (rpmsign instead regenerates it
  * from the header and the signing host's arch/os when it rewrites a file).
  */
 export async function writeSignedPackage(options: WriteSignedPackageOptions): Promise<WriteSignedPackageResult> {
@@ -124,8 +155,11 @@ export async function writeSignedPackage(options: WriteSignedPackageOptions): Pr
   }
 
   const tmp = tempPathFor(target);
+  const contents = dest === undefined ? undefined : options.contents;
   try {
-    if (sameSize) {
+    if (contents !== undefined) {
+      await writeFromMemory(tmp, layout, region, contents.bytes, contents.mode);
+    } else if (sameSize) {
       await copyFile(src, tmp, constants.COPYFILE_EXCL);
       await patch(tmp, layout, region);
     } else {
@@ -141,6 +175,7 @@ export async function writeSignedPackage(options: WriteSignedPackageOptions): Pr
     await removeQuietly(tmp);
     throw withFile(target, err);
   }
-  await syncDir(path.dirname(target));
-  return { path: target, method: sameSize ? 'copied-and-patched' : 'rewritten', mainStart };
+  await syncDirShared(path.dirname(target));
+  const method: WriteMethod = contents !== undefined ? 'written' : sameSize ? 'copied-and-patched' : 'rewritten';
+  return { path: target, method, mainStart };
 }
