@@ -1,11 +1,11 @@
 import { isSignetError } from '@signet/protocol';
-import { isKojiFault, KojiError } from '../koji/errors.ts';
 import { fetchRpmHead } from '../koji/header-fetch.ts';
 import type { HeadVia } from '../koji/header-fetch.ts';
 import { sigkeyOf } from '../koji/plan.ts';
 import type { PlannedRpm, RpmAction } from '../koji/plan.ts';
-import { nvra, parseSigRows, rpmRelPath } from '../koji/tagged.ts';
+import { nvra, rpmRelPath } from '../koji/tagged.ts';
 import type { TaggedRpm } from '../koji/tagged.ts';
+import { SignatureWriter } from '../koji/sig-writer.ts';
 import { ClientError } from '../errors.ts';
 import type { RetryPolicy } from '../retry.ts';
 import type { SessionKeeper } from '../session-keeper.ts';
@@ -14,16 +14,16 @@ import type { KojiContext } from './koji-tag.ts';
 
 /**
  * Carries out a plan (see koji/plan.ts), `jobs` rpms in flight: header fetches and signing
- * requests run in parallel; hub calls queue on the one Koji session (one call at a time,
- * call numbers in order). Per rpm:
+ * requests run in parallel; hub writes go through one SignatureWriter, which batches the
+ * rpms ready at the same time into one `multiCall` on the one Koji session. Per rpm:
  * - sign: fetch the head (checked against the hub's sigmd5), sign through bridge and server,
  *   verify, `addRPMSig`, `writeSignedRPM(force)`;
  * - write: `writeSignedRPM` only;
  * - skip: nothing.
- * Idempotent and resumable: "Signature already exists" counts as stored; a lost answer to
- * `addRPMSig` is settled by re-querying `queryRPMSigs`, never by resending the write. A
- * signature is stored only after it verified, and the copy is written right after it, so
- * a crash leaves at most signatures without copies, which the next run's plan writes.
+ * Idempotent and resumable: "Signature already exists" counts as stored; a lost answer is
+ * settled by re-querying `queryRPMSigs`, never by resending the write (koji/sig-writer.ts).
+ * A signature is stored only after it verified, and its copy is written in the same batch,
+ * so a crash leaves at most signatures without copies, which the next run's plan writes.
  */
 
 export type KojiRpmStatus = 'skipped' | 'written' | 'signed' | 'would-write' | 'would-sign';
@@ -49,6 +49,7 @@ const buildName = (r: TaggedRpm): string => `${r.build.name}-${r.build.version}-
 
 export async function executePlan(ctx: KojiContext, plan: readonly PlannedRpm[], opts: ExecuteOptions): Promise<KojiRpmResult[]> {
   const results: KojiRpmResult[] = [];
+  const writer = new SignatureWriter(ctx.session, opts.sigkey);
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let i = next++; i < plan.length; i = next++) {
@@ -57,7 +58,7 @@ export async function executePlan(ctx: KojiContext, plan: readonly PlannedRpm[],
       const base = { rpm: nvra(p.rpm), id: p.rpm.id, build: buildName(p.rpm), action: p.action };
       let r: KojiRpmResult;
       try {
-        r = { ok: true, ...base, ...(await runOne(ctx, p, opts)) };
+        r = { ok: true, ...base, ...(await runOne(ctx, writer, p, opts)) };
       } catch (err) {
         r = { ok: false, ...base, code: isSignetError(err) ? err.code : 'INTERNAL', message: (err as Error).message };
       }
@@ -69,12 +70,12 @@ export async function executePlan(ctx: KojiContext, plan: readonly PlannedRpm[],
   return results;
 }
 
-async function runOne(ctx: KojiContext, p: PlannedRpm, opts: ExecuteOptions): Promise<{ status: KojiRpmStatus; via?: HeadVia }> {
+async function runOne(ctx: KojiContext, writer: SignatureWriter, p: PlannedRpm, opts: ExecuteOptions): Promise<{ status: KojiRpmStatus; via?: HeadVia }> {
   const { rpm, action } = p;
   if (action === 'skip') return { status: 'skipped' };
   if (action === 'write') {
     if (opts.dryRun) return { status: 'would-write' };
-    await ctx.session.writeSignedRPM(rpm.id, opts.sigkey);
+    await writer.write({ rpmId: rpm.id, region: undefined });
     return { status: 'written' };
   }
   const { layout, via } = await fetchRpmHead(ctx.files, rpmRelPath(rpm), rpm.payloadhash);
@@ -86,23 +87,8 @@ async function runOne(ctx: KojiContext, p: PlannedRpm, opts: ExecuteOptions): Pr
   if (sigkeyOf(signed.keyId) !== opts.sigkey) {
     throw new ClientError('SIGNATURE_INVALID', `the server signed with key ${signed.keyId}, not the key with sigkey ${opts.sigkey}; nothing stored`);
   }
-  await storeSignature(ctx, rpm, signed.region, opts.sigkey);
-  await ctx.session.writeSignedRPM(rpm.id, opts.sigkey, true);
+  await writer.write({ rpmId: rpm.id, region: signed.region });
   return { status: 'signed', via };
-}
-
-/** `addRPMSig`, settling "already exists" and lost answers by the hub's own record. */
-async function storeSignature(ctx: KojiContext, rpm: TaggedRpm, region: Buffer, sigkey: string): Promise<void> {
-  try {
-    await ctx.session.addRPMSig(rpm.id, region);
-  } catch (err) {
-    if (isKojiFault(err, 'KOJI_SIGNATURE_EXISTS')) return; // stored before (an earlier or parallel run)
-    const lost = err instanceof KojiError && (err.code === 'KOJI_CONNECT' || err.code === 'KOJI_TIMEOUT' || err.code === 'KOJI_HTTP');
-    if (!lost) throw err;
-    // The write may have committed with its answer lost: never resend it, ask the hub.
-    const rows = parseSigRows(await ctx.session.call('queryRPMSigs', [], { rpm_id: rpm.id, sigkey }));
-    if (!rows.some((s) => s.sigkey === sigkey)) throw err;
-  }
 }
 
 export interface KojiRunSummary {
