@@ -47,11 +47,23 @@ export function serveRpc(socket: TLSSocket, handler: Handler, limits: RpcLimits,
   // Answers are never buffered without bound: a client that does not read its answers
   // stops being read from (and so stops making work) until it catches up.
   let stalled = false;
+  // Answers completed in the same turn of the event loop (one committed audit batch releases
+  // many signatures at once) are written together: one TLS record, one link message and one
+  // system call for the burst instead of one each per answer.
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    socket.uncork();
+  };
   const send = (message: unknown, bin?: Buffer): void => {
     if (socket.destroyed) return;
-    socket.cork();
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      // After every promise continuation of this turn has run, so the whole burst is in.
+      process.nextTick(uncork);
+    }
     for (const part of encodeFrame(message, bin)) socket.write(part);
-    socket.uncork();
     if (socket.writableLength > MAX_UNREAD_ANSWERS && !stalled) {
       stalled = true;
       socket.pause();

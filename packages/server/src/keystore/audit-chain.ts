@@ -31,29 +31,27 @@ export function genesisHash(chainId: string): string {
   return createHash('sha256').update(`${GENESIS_LABEL}\0${chainId}`, 'utf8').digest('hex');
 }
 
-function field(value: string | null): Buffer {
-  if (value === null) return Buffer.from([0]);
-  const bytes = Buffer.from(value, 'utf8');
-  const head = Buffer.alloc(5);
-  head[0] = 1;
-  head.writeUInt32BE(bytes.length, 1);
-  return Buffer.concat([head, bytes]);
-}
+const ROW_PREFIX = Buffer.from(`${ROW_LABEL}\0`, 'utf8');
 
-/** The canonical bytes hashed for one row. */
+/** The canonical bytes hashed for one row, written into one buffer (no per-field allocations). */
 export function canonicalRow(seq: number, row: AuditFields, prevHash: string): Buffer {
-  return Buffer.concat([
-    Buffer.from(`${ROW_LABEL}\0`, 'utf8'),
-    field(String(seq)),
-    field(row.time),
-    field(row.user),
-    field(row.keyFingerprint),
-    field(row.kind),
-    field(row.subject),
-    field(row.sha256),
-    field(row.requestId),
-    field(prevHash),
-  ]);
+  const fields = [String(seq), row.time, row.user, row.keyFingerprint, row.kind, row.subject, row.sha256, row.requestId, prevHash];
+  let size = ROW_PREFIX.length;
+  for (const value of fields) size += value === null ? 1 : 5 + Buffer.byteLength(value, 'utf8');
+  const out = Buffer.allocUnsafe(size);
+  let offset = ROW_PREFIX.copy(out, 0);
+  for (const value of fields) {
+    if (value === null) {
+      out[offset++] = 0; // field(null) = 0x00
+      continue;
+    }
+    // field(s) = 0x01 ‖ uint32be(len(utf8 s)) ‖ utf8 s
+    out[offset] = 1;
+    const length = out.write(value, offset + 5, 'utf8');
+    out.writeUInt32BE(length, offset + 1);
+    offset += 5 + length;
+  }
+  return out.subarray(0, offset); // == size; never hash bytes that were not written
 }
 
 export function rowHash(seq: number, row: AuditFields, prevHash: string): string {

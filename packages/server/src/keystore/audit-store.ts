@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
-import type { AuditFields, AuditRecord } from './audit.ts';
-import { CHAIN_ID_PATTERN, genesisHash, rowHash, type ChainLookup } from './audit-chain.ts';
-import { transaction } from './database.ts';
+import type { AuditRecord } from './audit.ts';
+import { appendAudit, chainInfo, META_CHAIN_ID, META_LATE_THROUGH } from './audit-append.ts';
+import { rowHash, type ChainLookup } from './audit-chain.ts';
 import { KeyStoreError } from './errors.ts';
 
 /**
@@ -10,14 +10,16 @@ import { KeyStoreError } from './errors.ts';
  * that introduced the chain. Every write runs inside one IMMEDIATE transaction on a
  * connection in WAL mode with synchronous=FULL (database.ts), so a row is on disk when
  * the append returns, and two processes appending at once (daemon and console) serialise
- * on the write lock: each reads the head it chains to inside its own transaction.
+ * on the write lock: inside its own transaction each makes sure the head it chains to is
+ * the current one (audit-append.ts keeps it in memory and reloads it when another
+ * connection has committed).
  */
+
+export { appendAudit, chainInfo };
+export type { ChainInfo } from './audit-append.ts';
 
 /** The `user` of rows Signet writes about itself (schema upgrades); not a valid user name. */
 export const SYSTEM_ACTOR = '(signet)';
-
-const META_CHAIN_ID = 'audit_chain_id';
-const META_LATE_THROUGH = 'audit_chain_late_through';
 
 /** The triggers that keep the table append-only; `audit verify` reports any that is missing. */
 export const AUDIT_TRIGGERS: Readonly<Record<string, string>> = {
@@ -61,61 +63,6 @@ export function toAuditRecord(row: Row): AuditRecord {
     prevHash: optionalText(row, 'prev_hash'),
     hash: optionalText(row, 'hash'),
   };
-}
-
-function meta(db: DatabaseSync, name: string): string | undefined {
-  const row = db.prepare('SELECT value FROM meta WHERE name = ?').get(name) as Row | undefined;
-  return row === undefined ? undefined : (row['value'] as string);
-}
-
-export interface ChainInfo {
-  /** Random, per database; fixes the genesis value. Kept by backup and restore. */
-  readonly chainId: string;
-  readonly genesis: string;
-  /** Rows with seq ≤ this existed before the chain and were chained late, at the upgrade. */
-  readonly lateThrough: number;
-}
-
-export function chainInfo(db: DatabaseSync): ChainInfo {
-  const chainId = meta(db, META_CHAIN_ID);
-  if (chainId === undefined || !CHAIN_ID_PATTERN.test(chainId)) throw corrupt('the audit chain id (meta audit_chain_id) is missing or malformed');
-  const late = meta(db, META_LATE_THROUGH) ?? '0';
-  if (!/^[0-9]{1,15}$/.test(late)) throw corrupt('meta audit_chain_late_through is malformed');
-  return { chainId, genesis: genesisHash(chainId), lateThrough: Number(late) };
-}
-
-function insert(db: DatabaseSync, seq: number, f: AuditFields, prevHash: string, hash: string): void {
-  db.prepare(
-    'INSERT INTO audit (seq, time, user_name, key_fingerprint, kind, subject, sha256, request_id, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  ).run(seq, f.time, f.user, f.keyFingerprint, f.kind, f.subject, f.sha256, f.requestId, prevHash, hash);
-}
-
-/** The row to chain to and the next seq. Must run inside the write transaction. */
-function tail(db: DatabaseSync, info: ChainInfo): { seq: number; prevHash: string } {
-  const last = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as Row | undefined;
-  // sqlite_sequence is not lowered by DELETE: after a truncated tail the next row leaves a
-  // visible gap instead of reusing the deleted numbers.
-  const sq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'audit'").get() as Row | undefined;
-  const lastSeq = last === undefined ? 0 : (last['seq'] as number);
-  const used = typeof sq?.['seq'] === 'number' ? Math.max(sq['seq'], lastSeq) : lastSeq;
-  if (last === undefined) return { seq: used + 1, prevHash: info.genesis };
-  const prevHash = last['hash'];
-  if (typeof prevHash !== 'string') throw corrupt(`audit row ${lastSeq} has no hash`);
-  return { seq: used + 1, prevHash };
-}
-
-/**
- * Appends one chained row and returns it; durable when this returns. Joins the caller's
- * transaction if one is open (so an admin change and its audit row commit together).
- */
-export function appendAudit(db: DatabaseSync, fields: AuditFields): AuditRecord {
-  const write = (): AuditRecord => {
-    const { seq, prevHash } = tail(db, chainInfo(db));
-    const hash = rowHash(seq, fields, prevHash);
-    insert(db, seq, fields, prevHash, hash);
-    return { seq, ...fields, prevHash, hash };
-  };
-  return db.isTransaction ? write() : transaction(db, write);
 }
 
 /** Rows in seq order after `afterSeq`, at most `limit` (1..100000, default 1000). */

@@ -145,6 +145,18 @@ export function openDatabase(stateDir: string, options: DatabaseOptions = {}): D
   }
 }
 
+/**
+ * Callbacks run after a transaction on a connection was rolled back, so state cached in
+ * memory from that connection's writes (the audit chain's tail) is dropped with the rows.
+ */
+const rollbackListeners = new WeakMap<DatabaseSync, Array<() => void>>();
+
+export function onRollback(db: DatabaseSync, listener: () => void): void {
+  const list = rollbackListeners.get(db);
+  if (list === undefined) rollbackListeners.set(db, [listener]);
+  else list.push(listener);
+}
+
 /** Runs `fn` in one IMMEDIATE transaction: every multi-row change is all or nothing. */
 export function transaction<T>(db: DatabaseSync, fn: () => T): T {
   try {
@@ -158,7 +170,11 @@ export function transaction<T>(db: DatabaseSync, fn: () => T): T {
     return result;
   } catch (err) {
     // SQLite may already have rolled back on SQLITE_FULL; a second ROLLBACK then fails.
-    if (db.isTransaction) db.exec('ROLLBACK');
+    try {
+      if (db.isTransaction) db.exec('ROLLBACK');
+    } finally {
+      for (const listener of rollbackListeners.get(db) ?? []) listener();
+    }
     throw mapFull(err);
   }
 }

@@ -725,19 +725,32 @@ export class KeyStore {
    * before the user's grant was revoked or the user deleted — going on signing with it.
    */
   #guarded(signer: Signer, fingerprint: string, user: string): Signer {
-    const keyRow = this.#conn.prepare('SELECT name, revoked, expires FROM keys WHERE fingerprint = ?');
-    const grantRow = this.#conn.prepare(
-      'SELECT 1 AS present FROM grants g JOIN keys k ON g.key_ref = k.id JOIN users u ON g.user_ref = u.id WHERE k.fingerprint = ? AND u.name = ?',
+    // One prepared statement, one step per signature (measured: about half the cost of the
+    // two lookups it replaces). Always read, never cached: the admin CLI changes these rows
+    // from another process, and the very next signature must see that change.
+    const current = this.#conn.prepare(
+      `SELECT k.name, k.revoked, k.expires,
+              EXISTS (SELECT 1 FROM grants g JOIN users u ON u.id = g.user_ref WHERE g.key_ref = k.id AND u.name = ?) AS granted
+       FROM keys k WHERE k.fingerprint = ?`,
     );
+    let expiresText: string | null = null;
+    let expiresAt = Number.NaN;
     const check = (): void => {
-      const row = keyRow.get(fingerprint) as Row | undefined;
+      const row = current.get(user, fingerprint) as Row | undefined;
       if (row === undefined) throw new KeyStoreError('KEY_NOT_FOUND', 'the key was deleted from the key store; it signs no more');
-      if (grantRow.get(fingerprint, user) === undefined) {
+      if (row['granted'] !== 1) {
         throw new KeyStoreError('ACCESS_DENIED', `user ${user} no longer holds a grant for key '${text(row, 'name')}'; it signs no more for them`);
       }
       if (row['revoked'] !== null) throw new KeyStoreError('KEY_REVOKED', `key '${text(row, 'name')}' was revoked; it signs no more`);
       const expires = optionalText(row, 'expires');
-      if (expires !== null && Date.parse(expires) <= this.#now().getTime()) throw new KeyStoreError('KEY_EXPIRED', `key '${text(row, 'name')}' expired on ${expires}`);
+      if (expires !== null) {
+        if (expires !== expiresText) {
+          expiresText = expires;
+          expiresAt = Date.parse(expires);
+        }
+        // NaN (an unparseable date) compares false with everything: refused like a past date.
+        if (!(expiresAt > this.#now().getTime())) throw new KeyStoreError('KEY_EXPIRED', `key '${text(row, 'name')}' expired on ${expires}`);
+      }
     };
     return {
       keyId: signer.keyId,
