@@ -177,7 +177,7 @@ async function main(): Promise<number> {
 
     notes.push(
       'e2e_*_per_s: one `signet sign-rpm --jobs N -o DIR` process over all copies, wall time from spawn to exit (includes Node start-up, TLS, the Argon2id unlock and verification of every signature); best --jobs reported',
-      'p50_ms/p99_ms: in-process, @signet/client signRpms() of one package at a time over one warm, unlocked session (read, digest check, request, openpgp.js verify, write)',
+      'p50_ms/p99_ms: in-process, @signet/client signRpms() of one package at a time over one warm, unlocked session (read, digest check, request, signature verification, write)',
       'big_rpm_*: `signet sign-rpm --in-place` of one package, whole process, payload verification on; big_rpm_no_verify_*: the same with --no-verify-payload, which the 2x-of-small target is defined with',
       'signing side alone: bridge and server CPU per package turned into the rate they sustain on this machine\'s cores when the client runs on another host, as in production; an estimate, not a target',
       'tag_per_s: one `signet sign-tag --jobs 64` process over a tag of rpmbuild-made builds (50 rpms per arch, x86_64 and aarch64) in the Koji test hub run by the bench process, headers read from the mounted topdir; wall time from spawn to exit, RSA-4096 (list, plan, sign, verify, addRPMSig, writeSignedRPM)',
