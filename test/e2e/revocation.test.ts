@@ -1,13 +1,16 @@
 /**
  * Revocation through the real processes: a client certificate revoked with signet-pki
- * is refused by the running bridge and server once the new CRL is installed — no restart.
+ * is refused by the running bridge and server once the new CRL is installed — no restart —
+ * and a session it opened before is ended by the server.
  */
-import { copyFileSync, mkdtempSync, rmSync, mkdirSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeployment, startBridge, startServer, writeEndpointConfigs, type Deployment, type BridgeProcess } from '../../scripts/lib/deployment.ts';
 import { BIN, runNode, type Daemon } from '../../scripts/lib/run.ts';
+import { loadClientConfig, openSession, unlockKey } from '@signet/client';
+import { bytesToSign, readPackageHead } from '@signet/rpm';
 
 const SAMPLE = path.resolve(import.meta.dirname, '../../samples/rpms/signet-demo-hello-1.0-1.noarch.rpm');
 
@@ -45,9 +48,15 @@ describe('certificate revocation without restart', () => {
     return { code: r.code, stderr: r.stderr + (existsSync(path.join(out, path.basename(input))) ? '' : ' [no output]') };
   };
 
-  it('signs before, is refused after the CRL is updated, and the bridge logs why', async () => {
+  it('signs before, is refused after the CRL is updated, and the bridge logs why; a session already open is ended', async () => {
     const before = await sign();
     expect(before.code, before.stderr).toBe(0);
+    // A session opened before the revocation, held across it (as a long sign-tag would).
+    const rpc = await openSession(loadClientConfig(dep.clientConfig));
+    const key = await unlockKey(rpc, dep.keyName, readFileSync(dep.passphraseFile, 'utf8').split('\n')[0] ?? '');
+    const header = bytesToSign((await readPackageHead(SAMPLE)).layout);
+    const first = await rpc.call('sign-rpm-header', { key: key.info.name }, header);
+    expect(first.bin.length).toBeGreaterThan(50);
 
     const revoked = await runNode(BIN.pki, ['revoke', '--dir', dep.pkiDir, '--name', dep.user, '--reason', 'keyCompromise']);
     expect(revoked.code, revoked.stderr).toBe(0);
@@ -58,5 +67,10 @@ describe('certificate revocation without restart', () => {
     expect(after.code).toBe(1);
     expect(after.stderr).toMatch(/no output/);
     await bridge.waitFor((l) => l['event'] === 'tls-refused' && /revoked/i.test(String(l['reason'])), 10_000);
+
+    // The server ended the open session within about a second of the new CRL: nothing more is signed over it.
+    await server.waitFor((l) => l['event'] === 'session-revoked' && l['user'] === dep.user, 10_000);
+    await expect(rpc.call('sign-rpm-header', { key: key.info.name }, header)).rejects.toThrow();
+    rpc.close();
   });
 });
