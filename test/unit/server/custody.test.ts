@@ -320,6 +320,24 @@ describe('failed-unlock limiter', () => {
     await expectCode(() => store.clearUnlockFailures('nobody'), 'USER_NOT_FOUND');
     await store.unlock('k', 'alice', ALICE_PW);
   });
+
+  it('the console counts with the daemon\'s lockout: a store opened without one uses the recorded threshold', async () => {
+    store.close();
+    // The daemon opens with its configured threshold, which the store records.
+    const daemon = await KeyStore.open(dir, { argon2: 'min', now, unlockLimits: { lockoutAfter: 2 } });
+    daemon.close();
+    // The admin CLI opens without one: two failures lock, as they do for the daemon.
+    store = await KeyStore.open(dir, { argon2: 'min', now });
+    await expectCode(store.unlock('k', 'alice', 'wrong passphrase'), 'BAD_PASSPHRASE');
+    await expectCode(store.unlock('k', 'alice', 'wrong passphrase'), 'BAD_PASSPHRASE');
+    expect(store.getUser('alice').grants[0]).toMatchObject({ failures: 2, locked: true });
+    await expectCode(store.unlock('k', 'alice', ALICE_PW), 'UNLOCK_LOCKED');
+    store.close();
+    // A daemon restarted with another threshold records it; the console follows.
+    (await KeyStore.open(dir, { argon2: 'min', now, unlockLimits: { lockoutAfter: 5 } })).close();
+    store = await KeyStore.open(dir, { argon2: 'min', now });
+    expect(store.getUser('alice').grants[0]).toMatchObject({ failures: 2, locked: false });
+  });
 });
 
 describe('binding file', () => {
