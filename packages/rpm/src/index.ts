@@ -29,7 +29,9 @@ export type { PackageInfo } from './info.ts';
 export { checkHeaderDigests, PayloadVerifier } from './digests.ts';
 export type { DigestReport } from './digests.ts';
 
-export { inspectSignaturePacket, checkSignaturePacket, signatureTagFor, MAX_SIGNATURE_PACKET_BYTES } from './signature-packet.ts';
+export { inspectSignaturePacket, checkSignaturePacket, signatureTagFor } from './signature-packet.ts';
+export { parseV4Signature, readSubpackets, readPacketHeader, MAX_SIGNATURE_PACKET_BYTES } from './openpgp-packet.ts';
+export type { V4Signature, Subpacket } from './openpgp-packet.ts';
 export type { SignaturePacketInfo } from './signature-packet.ts';
 export { buildSignatureHeader } from './sign-header.ts';
 export type { SignatureHeaderBuild } from './sign-header.ts';

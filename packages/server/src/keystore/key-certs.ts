@@ -1,4 +1,5 @@
 import * as openpgp from 'openpgp';
+import { readSubpackets } from '@signet/rpm';
 import { selectSigningKey } from '../signing/index.ts';
 import { KeyStoreError } from './errors.ts';
 
@@ -37,24 +38,9 @@ function nonCritical(sig: openpgp.SignaturePacket, types: readonly number[]): vo
   const original = target.writeHashedSubPackets.bind(sig);
   target.writeHashedSubPackets = (): Uint8Array => {
     const area = Buffer.from(original());
-    // v4: 2-byte length, then subpackets (RFC 4880 §5.2.3.1 length encoding).
-    let off = 2;
-    while (off < area.length) {
-      const b0 = area[off] as number;
-      let len: number;
-      if (b0 < 192) {
-        len = b0;
-        off += 1;
-      } else if (b0 < 255) {
-        len = ((b0 - 192) << 8) + (area[off + 1] as number) + 192;
-        off += 2;
-      } else {
-        len = area.readUInt32BE(off + 1);
-        off += 5;
-      }
-      const type = area[off] as number;
-      if (types.includes(type & 0x7f)) area[off] = type & 0x7f;
-      off += len;
+    // v4: a 2-byte length, then the subpackets.
+    for (const sub of readSubpackets(area.subarray(2))) {
+      if (sub.critical && types.includes(sub.type)) area[2 + sub.typeOffset] = sub.type;
     }
     return new Uint8Array(area);
   };
