@@ -7,18 +7,15 @@ import type { Deployment } from '../../scripts/lib/deployment.ts';
 import type { Daemon, RunResult } from '../../scripts/lib/run.ts';
 import { verifyWithRpmkeys } from '../../scripts/lib/verify-rpm.ts';
 import { requireTools } from '../helpers/gpg.ts';
-import { relayLinks, sendPaired, startHostileBridge, type HostileBridge, type Recording, type TamperHook } from '../helpers/security-bridge.ts';
+import { relayLinks, sendPaired, type HostileBridge, type Recording, type TamperHook } from '../helpers/security-bridge.ts';
+import { behindHostileBridge, type BehindHostileBridge } from '../helpers/hostile-setup.ts';
 import {
   auditRows,
   copySample,
   listFiles,
   logEvents,
-  newDeployment,
-  removeDir,
   runClient,
   SAMPLE_RPM,
-  startServerProcess,
-  tempDir,
   writeClientConfig,
 } from '../helpers/security-common.ts';
 
@@ -49,6 +46,7 @@ let plan: SessionPlan = () => undefined;
 const recordings: Recording[] = [];
 let stopped = false;
 let pairing: Promise<void>;
+let setup: BehindHostileBridge;
 
 /** The hostile bridge as a relay: pairs each client with a server link and applies `plan`. */
 async function pairForever(): Promise<void> {
@@ -117,12 +115,9 @@ function firstSessionOnly(first: SessionPlan): SessionPlan {
 
 beforeAll(async () => {
   requireTools('rpmkeys');
-  dep = await newDeployment();
-  hostile = await startHostileBridge({ ...dep.cert('localhost'), ca: dep.caCert, mode: 'manual' });
-  server = startServerProcess(dep, { port: hostile.serverPort, poolSize: 2, name: 'dropped' });
-  await server.waitFor((l) => l['event'] === 'link-ready');
+  setup = await behindHostileBridge({ mode: 'manual', name: 'dropped' });
+  ({ dep, bridge: hostile, server, config: once, work } = setup);
   pairing = pairForever();
-  once = writeClientConfig(dep, { port: hostile.clientPort });
   retrying = path.join(dep.dir, 'client-retrying.json');
   fs.writeFileSync(
     retrying,
@@ -135,7 +130,6 @@ beforeAll(async () => {
   );
   headerLength = bytesToSign((await readPackageHead(SAMPLE_RPM)).layout).length;
   original = fs.readFileSync(SAMPLE_RPM);
-  work = tempDir();
   publicKey = path.join(work, 'key.asc');
   const r = await runClient(once, ['get-public-key', dep.keyName, '-o', publicKey]);
   if (r.code !== 0) throw new Error(`get-public-key failed: ${r.stderr}`);
@@ -144,10 +138,7 @@ beforeAll(async () => {
 afterAll(async () => {
   stopped = true;
   await pairing;
-  await server?.stop();
-  await hostile?.close();
-  if (work) removeDir(work);
-  if (dep) removeDir(dep.dir);
+  await setup?.stop();
 });
 
 /** Signs one copy of the sample through the bridge under `sessionPlan`. */

@@ -6,19 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame } from '@signet/protocol/e2e';
 import type { Deployment } from '../../scripts/lib/deployment.ts';
 import type { Daemon, RunResult } from '../../scripts/lib/run.ts';
-import { innerClient, relayLinks, sendPaired, startHostileBridge, type Direction, type HostileBridge } from '../helpers/security-bridge.ts';
+import { innerClient, relayLinks, sendPaired, type Direction, type HostileBridge } from '../helpers/security-bridge.ts';
+import { behindHostileBridge, type BehindHostileBridge } from '../helpers/hostile-setup.ts';
 import {
   auditRows,
   copySample,
   listFiles,
   logEvents,
-  newDeployment,
-  removeDir,
   runClient,
   sleep,
-  startServerProcess,
-  tempDir,
-  writeClientConfig,
 } from '../helpers/security-common.ts';
 
 /**
@@ -128,14 +124,11 @@ let honestOut: string;
 let firstFlight: number;
 /** Audit rows the honest session added (the deployment's own admin rows are there before). */
 let honestAudit: number;
+let setup: BehindHostileBridge;
 
 beforeAll(async () => {
-  dep = await newDeployment();
-  hostile = await startHostileBridge({ ...dep.cert('localhost'), ca: dep.caCert, mode: 'manual' });
-  server = startServerProcess(dep, { port: hostile.serverPort, poolSize: 2, name: 'replayed' });
-  await server.waitFor((l) => l['event'] === 'link-ready');
-  config = writeClientConfig(dep, { port: hostile.clientPort });
-  work = tempDir();
+  setup = await behindHostileBridge({ mode: 'manual', name: 'replayed' });
+  ({ dep, bridge: hostile, server, config, work } = setup);
   original = fs.readFileSync(copySample(work, 'original.rpm'));
 
   // The recording: an honest relay of one complete signing session, frame by frame.
@@ -160,12 +153,7 @@ beforeAll(async () => {
   honestAudit = auditRows(dep) - auditBefore;
 });
 
-afterAll(async () => {
-  await server?.stop();
-  await hostile?.close();
-  if (work) removeDir(work);
-  if (dep) removeDir(dep.dir);
-});
+afterAll(() => setup?.stop());
 
 /** What the server did with one replay of the recorded client side on a fresh link. */
 async function replayToServer(pacing: 'original' | 'burst'): Promise<{ down: Buffer; closed: boolean; auditDelta: number; starts: number; refusals: number }> {

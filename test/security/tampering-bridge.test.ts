@@ -5,18 +5,15 @@ import { bytesToSign, readPackageHead } from '@signet/rpm';
 import { encodeFrame } from '@signet/protocol/e2e';
 import type { Deployment } from '../../scripts/lib/deployment.ts';
 import type { Daemon } from '../../scripts/lib/run.ts';
-import { startHostileBridge, type HostileBridge, type TamperHook } from '../helpers/security-bridge.ts';
+import type { HostileBridge, TamperHook } from '../helpers/security-bridge.ts';
+import { behindHostileBridge, type BehindHostileBridge } from '../helpers/hostile-setup.ts';
 import {
   auditRows,
   copySample,
   listFiles,
   logEvents,
-  newDeployment,
-  removeDir,
   runClient,
   SAMPLE_RPM,
-  startServerProcess,
-  tempDir,
   writeClientConfig,
 } from '../helpers/security-common.ts';
 
@@ -37,24 +34,17 @@ let headerLength: number;
 let original: Buffer;
 let work: string;
 
+let setup: BehindHostileBridge;
+
 beforeAll(async () => {
-  dep = await newDeployment();
-  bridge = await startHostileBridge({ ...dep.cert('localhost'), ca: dep.caCert, mode: 'relay' });
-  server = startServerProcess(dep, { port: bridge.serverPort, poolSize: 2, name: 'tampered' });
-  await server.waitFor((l) => l['event'] === 'link-ready');
-  config = writeClientConfig(dep, { port: bridge.clientPort });
+  setup = await behindHostileBridge({ mode: 'relay', name: 'tampered' });
+  ({ dep, bridge, server, config, work } = setup);
   impatient = writeClientConfig(dep, { port: bridge.clientPort, requestTimeoutMs: 3_000, name: 'impatient' });
   headerLength = bytesToSign((await readPackageHead(SAMPLE_RPM)).layout).length;
   original = fs.readFileSync(SAMPLE_RPM);
-  work = tempDir();
 });
 
-afterAll(async () => {
-  await server?.stop();
-  await bridge?.close();
-  if (work) removeDir(work);
-  if (dep) removeDir(dep.dir);
-});
+afterAll(() => setup?.stop());
 
 /**
  * The client→server frame that carries the sign-rpm-header request: the first one at
@@ -151,13 +141,13 @@ describe('a bridge that tampers with relayed frames', () => {
     expect(r.input.equals(original)).toBe(true);
   });
 
-  it('a forged frame injected before the request (a plaintext sign request of its own): signing fails, nothing signed', async () => {
-    const forged = Buffer.concat(encodeFrame({ t: 'req', id: 9999, op: 'sign-rpm-header', key: dep.keyName }, bytesToSign((await readPackageHead(SAMPLE_RPM)).layout)));
+  /** Injects `extra` in front of the sign request, once; the session must fail and sign nothing. */
+  const injectBeforeRequest = async (label: string, extra: Buffer): Promise<void> => {
     let done = false;
-    const r = await signThrough('inject-plain', (f) => {
+    const r = await signThrough(label, (f) => {
       if (done || !isSignRequest(f)) return [f.frame];
       done = true;
-      return [forged, f.frame];
+      return [extra, f.frame];
     });
     expect(r.fired).toBe(1);
     expect(r.sessionStarted).toBe(true);
@@ -165,25 +155,18 @@ describe('a bridge that tampers with relayed frames', () => {
     expect(r.outFiles).toEqual([]);
     expect(r.input.equals(original)).toBe(true);
     expect(r.auditDelta).toBe(0);
+  };
+
+  it('a forged frame injected before the request (a plaintext sign request of its own): signing fails, nothing signed', async () => {
+    const forged = Buffer.concat(encodeFrame({ t: 'req', id: 9999, op: 'sign-rpm-header', key: dep.keyName }, bytesToSign((await readPackageHead(SAMPLE_RPM)).layout)));
+    await injectBeforeRequest('inject-plain', forged);
   });
 
   it('a forged TLS application-data record injected after the handshake: signing fails, nothing signed', async () => {
     // A well-formed TLS 1.3 record header (application_data, legacy version 3.3) with a
     // body the bridge cannot have encrypted: the server must drop the session on it.
     const body = Buffer.alloc(64, 0x5a);
-    const record = Buffer.concat([Buffer.from([0x17, 0x03, 0x03, 0x00, body.length]), body]);
-    let done = false;
-    const r = await signThrough('inject-record', (f) => {
-      if (done || !isSignRequest(f)) return [f.frame];
-      done = true;
-      return [record, f.frame];
-    });
-    expect(r.fired).toBe(1);
-    expect(r.sessionStarted).toBe(true);
-    expect(r.code).not.toBe(0);
-    expect(r.outFiles).toEqual([]);
-    expect(r.input.equals(original)).toBe(true);
-    expect(r.auditDelta).toBe(0);
+    await injectBeforeRequest('inject-record', Buffer.concat([Buffer.from([0x17, 0x03, 0x03, 0x00, body.length]), body]));
   });
 
   it('a dropped frame (the request never arrives): the client gives up without output', async () => {

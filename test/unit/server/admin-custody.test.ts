@@ -1,50 +1,15 @@
-import { EventEmitter } from 'node:events';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runAdmin, type AdminIO } from '../../../packages/server/src/admin/index.ts';
 import { KeyStore } from '../../../packages/server/src/keystore/index.ts';
-import { removeDir, tempDir } from './helpers.ts';
-
-class FakeStdin extends EventEmitter {
-  isTTY: boolean;
-  typed: string[];
-  constructor(isTTY: boolean, typed: string[] = []) {
-    super();
-    this.isTTY = isTTY;
-    this.typed = typed;
-  }
-  setRawMode(): this {
-    return this;
-  }
-  resume(): this {
-    const line = this.typed.shift();
-    if (line !== undefined) setImmediate(() => this.emit('data', Buffer.from(line)));
-    return this;
-  }
-  pause(): this {
-    return this;
-  }
-}
+import { FakeStdin, removeDir, runAdminAt, secretFileIn, tempDir } from './helpers.ts';
 
 let dir: string;
 let state: string;
+const admin = (args: string[], stdin?: FakeStdin) => runAdminAt(state, args, stdin);
+const secretFile = (name: string, content: string): string => secretFileIn(dir, name, content);
 let binding: string;
-
-async function admin(args: string[], stdin: FakeStdin = new FakeStdin(false)): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: AdminIO = { stdin, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: {} };
-  const code = await runAdmin(['--state', state, ...args], io);
-  return { code, stdout, stderr };
-}
-
-function secretFile(name: string, content: string): string {
-  const file = path.join(dir, name);
-  fs.writeFileSync(file, content, { mode: 0o600 });
-  return file;
-}
 
 beforeEach(() => {
   dir = tempDir();

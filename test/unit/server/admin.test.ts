@@ -1,63 +1,15 @@
-import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as openpgp from 'openpgp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runAdmin, type AdminIO } from '../../../packages/server/src/admin/index.ts';
+import { runAdmin } from '../../../packages/server/src/admin/index.ts';
 import { KeyStore } from '../../../packages/server/src/keystore/index.ts';
-import { gpgVerify, INTEROP, removeDir, tempDir } from './helpers.ts';
-
-class FakeStdin extends EventEmitter {
-  isTTY: boolean;
-  raw = false;
-  typed: string[];
-  constructor(isTTY: boolean, typed: string[] = []) {
-    super();
-    this.isTTY = isTTY;
-    this.typed = typed;
-  }
-  setRawMode(mode: boolean): this {
-    this.raw = mode;
-    return this;
-  }
-  resume(): this {
-    // Type the next line once someone listens, as a user at a terminal would.
-    const line = this.typed.shift();
-    if (line !== undefined) setImmediate(() => this.emit('data', Buffer.from(line)));
-    return this;
-  }
-  pause(): this {
-    return this;
-  }
-}
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { FakeStdin, gpgVerify, INTEROP, removeDir, runAdminAt, secretFileIn, tempDir } from './helpers.ts';
 
 let dir: string;
 let state: string;
-
-async function admin(args: string[], stdin: FakeStdin = new FakeStdin(false)): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: AdminIO = {
-    stdin,
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: {},
-  };
-  const code = await runAdmin(['--state', state, ...args], io);
-  return { code, stdout, stderr };
-}
-
-function secretFile(name: string, content: string): string {
-  const file = path.join(dir, name);
-  fs.writeFileSync(file, content, { mode: 0o600 });
-  return file;
-}
+const admin = (args: string[], stdin?: FakeStdin) => runAdminAt(state, args, stdin);
+const secretFile = (name: string, content: string): string => secretFileIn(dir, name, content);
 
 beforeEach(() => {
   dir = tempDir();

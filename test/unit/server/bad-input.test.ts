@@ -5,25 +5,11 @@ import { DatabaseSync } from 'node:sqlite';
 import * as openpgp from 'openpgp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KeyStore, KeyStoreError, SCHEMA_VERSION } from '../../../packages/server/src/keystore/index.ts';
-import { gpgVerify, readInterop, removeDir, tempDir } from './helpers.ts';
+import { expectCode, gpgVerify, readInterop, removeDir, tempDir } from './helpers.ts';
 
 const ALICE_PW = 'alice access passphrase';
 const DATA = Buffer.from('stand-in for an RPM main header');
 const FIXTURE_V1 = path.join(import.meta.dirname, 'fixtures', 'schema-v1.db');
-
-async function expectCode(promise: Promise<unknown> | (() => unknown), code: string): Promise<KeyStoreError> {
-  const p = typeof promise === 'function' ? (async () => promise())() : promise;
-  let caught: unknown;
-  try {
-    await p;
-  } catch (err) {
-    caught = err;
-  }
-  if (!(caught instanceof KeyStoreError) || caught.code !== code) {
-    throw new Error(`expected KeyStoreError ${code}, got ${String((caught as { code?: string } | undefined)?.code)}: ${String(caught)}`);
-  }
-  return caught;
-}
 
 /** A throwaway GNUPGHOME; `run` calls gpg 2.2 in it (loopback pinentry, given passphrase). */
 class Gpg {

@@ -6,26 +6,12 @@ import { DatabaseSync } from 'node:sqlite';
 import * as openpgp from 'openpgp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KeyStore, KeyStoreError } from '../../../packages/server/src/keystore/index.ts';
-import { gpgVerify, removeDir, tempDir } from './helpers.ts';
+import { expectCode, gpgVerify, removeDir, tempDir } from './helpers.ts';
 
 const ALICE_PW = 'alice access passphrase';
 const BOB_PW = 'bob access passphrase';
 const DATA = Buffer.from('stand-in for an RPM main header');
 const DAY = 86400_000;
-
-async function expectCode(promise: Promise<unknown> | (() => unknown), code: string): Promise<KeyStoreError> {
-  const p = typeof promise === 'function' ? (async () => promise())() : promise;
-  let caught: unknown;
-  try {
-    await p;
-  } catch (err) {
-    caught = err;
-  }
-  if (!(caught instanceof KeyStoreError) || caught.code !== code) {
-    throw new Error(`expected KeyStoreError ${code}, got ${String((caught as { code?: string } | undefined)?.code)}: ${String(caught)}`);
-  }
-  return caught;
-}
 
 /** gpg --with-colons --list-keys of an armored key (or key + extra certificates) in a throwaway home. */
 function gpgList(...armored: string[]): string[][] {

@@ -2,7 +2,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { EventEmitter } from 'node:events';
 import * as openpgp from 'openpgp';
+import { runAdmin, type AdminIO } from '../../../packages/server/src/admin/index.ts';
+import { KeyStoreError } from '../../../packages/server/src/keystore/index.ts';
 
 export const INTEROP = path.resolve(import.meta.dirname, '../../../../shared/interop');
 
@@ -127,4 +130,60 @@ export function parseSignaturePacket(packet: Buffer): ParsedSignature {
   }
   if (p !== body.length) throw new Error('MPI overrun');
   return { headerByte, version: body[0]!, sigType: body[1]!, pubkeyAlgorithm: body[2]!, hashAlgorithm: body[3]!, hashed, unhashed, left16, mpis };
+}
+
+/** Awaits `promise` (or calls `fn`) and checks it fails with KeyStoreError `code`; returns the error. */
+export async function expectCode(promise: Promise<unknown> | (() => unknown), code: string): Promise<KeyStoreError> {
+  const p = typeof promise === 'function' ? (async () => promise())() : promise;
+  let caught: unknown;
+  try {
+    await p;
+  } catch (err) {
+    caught = err;
+  }
+  if (!(caught instanceof KeyStoreError) || caught.code !== code) {
+    throw new Error(`expected KeyStoreError ${code}, got ${String((caught as { code?: string } | undefined)?.code)}: ${String(caught)}`);
+  }
+  return caught;
+}
+
+/** A stdin for the admin CLI: a terminal or not, typing `typed` lines one by one when read. */
+export class FakeStdin extends EventEmitter {
+  isTTY: boolean;
+  raw = false;
+  typed: string[];
+  constructor(isTTY: boolean, typed: string[] = []) {
+    super();
+    this.isTTY = isTTY;
+    this.typed = typed;
+  }
+  setRawMode(mode: boolean): this {
+    this.raw = mode;
+    return this;
+  }
+  resume(): this {
+    // Type the next line once someone listens, as a user at a terminal would.
+    const line = this.typed.shift();
+    if (line !== undefined) setImmediate(() => this.emit('data', Buffer.from(line)));
+    return this;
+  }
+  pause(): this {
+    return this;
+  }
+}
+
+/** Runs `signet-server admin --state STATE ARGS` in-process; returns its exit code and output. */
+export async function runAdminAt(state: string, args: string[], stdin: FakeStdin = new FakeStdin(false)): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: AdminIO = { stdin, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: {} };
+  const code = await runAdmin(['--state', state, ...args], io);
+  return { code, stdout, stderr };
+}
+
+/** Writes `content` to `dir/name` with mode 0600 (a passphrase file); returns its path. */
+export function secretFileIn(dir: string, name: string, content: string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, content, { mode: 0o600 });
+  return file;
 }
