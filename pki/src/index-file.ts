@@ -92,6 +92,25 @@ const IndexV1Schema = z.strictObject({
 export type IndexCa = z.infer<typeof IndexCaSchema>;
 export type PreviousCa = z.infer<typeof PreviousCaSchema>;
 export type IndexEntry = z.infer<typeof IndexEntrySchema>;
+
+/** The index row of a certificate just issued by the CA with serial `issuer`. */
+export function indexEntryFor(
+  issued: { serial: string; role: IndexEntry['role']; name: string; dns: string[]; ip: string[]; notBefore: Date; notAfter: Date },
+  at: { issuedAt: Date; path: string; issuer: string },
+): IndexEntry {
+  return {
+    serial: issued.serial,
+    role: issued.role,
+    name: issued.name,
+    dns: issued.dns,
+    ip: issued.ip,
+    notBefore: issued.notBefore.toISOString(),
+    notAfter: issued.notAfter.toISOString(),
+    issuedAt: at.issuedAt.toISOString(),
+    path: at.path,
+    issuer: at.issuer,
+  };
+}
 export type Revocation = z.infer<typeof RevocationSchema>;
 export type PkiIndex = z.infer<typeof IndexSchema>;
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { issueCertificate } from './certificate.ts';
 import { PkiError } from './errors.ts';
 import { CERT_FILE_MODE, KEY_FILE_MODE, makeDir, readText, stageAtomic, writeAtomic, type StagedFile } from './files.ts';
-import { serializeIndex, type IndexEntry, type PkiIndex } from './index-file.ts';
+import { indexEntryFor, serializeIndex, type IndexEntry, type PkiIndex } from './index-file.ts';
 import { generateRsaKeyPair, type KeyBits, type KeyPair } from './keys.ts';
 import { MAX_PEM_BYTES } from './layout.ts';
 import { withIndexLock } from './lock.ts';
@@ -76,18 +76,7 @@ export function renewInDir(dir: string, opts: RenewOptions): RenewResult {
       throw err;
     }
     for (const s of staged) s.commit();
-    const entry: IndexEntry = {
-      serial: issued.serial,
-      role: issued.role,
-      name: issued.name,
-      dns: issued.dns,
-      ip: issued.ip,
-      notBefore: issued.notBefore.toISOString(),
-      notAfter: issued.notAfter.toISOString(),
-      issuedAt: now.toISOString(),
-      path: target.path,
-      issuer: index.ca.serial,
-    };
+    const entry = indexEntryFor(issued, { issuedAt: now, path: target.path, issuer: index.ca.serial });
     const updated: PkiIndex = {
       ...index,
       issued: [...index.issued.map((e) => (e.serial === target.serial ? { ...e, supersededBy: entry.serial } : e)), entry],

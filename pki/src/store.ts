@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createCa, DEFAULT_CA_NAME, issueCertificate, type CaMaterial, type CreateCaOptions, type IssueOptions, type MintedCertificate } from './certificate.ts';
 import { PkiError } from './errors.ts';
 import { CERT_FILE_MODE, exists, KEY_FILE_MODE, makeDir, readText, writeAtomic, writeNew } from './files.ts';
-import { emptyIndex, MAX_INDEX_BYTES, parseIndex, serializeIndex, type IndexCa, type IndexEntry, type PkiIndex, type PreviousCa } from './index-file.ts';
+import { emptyIndex, indexEntryFor, MAX_INDEX_BYTES, parseIndex, serializeIndex, type IndexCa, type IndexEntry, type PkiIndex, type PreviousCa } from './index-file.ts';
 import { caPaths, CA_CERT_FILE, CA_KEY_FILE, ISSUED_DIR, MAX_PEM_BYTES, type CaPaths } from './layout.ts';
 import { resolveSubject } from './profile.ts';
 import { preparePublication, writePublication } from './publish.ts';
@@ -130,18 +130,7 @@ export function issueToDir(dir: string, opts: IssueToDirOptions): IssueToDirResu
   writeNew(keyPath, issued.keyPem, KEY_FILE_MODE, opts.force ?? false);
   writeNew(certPath, issued.certPem, CERT_FILE_MODE, opts.force ?? false);
   const rel = path.relative(dir, certPath);
-  const entry: IndexEntry = {
-    serial: issued.serial,
-    role: issued.role,
-    name: issued.name,
-    dns: issued.dns,
-    ip: issued.ip,
-    notBefore: issued.notBefore.toISOString(),
-    notAfter: issued.notAfter.toISOString(),
-    issuedAt: (opts.now ?? new Date()).toISOString(),
-    path: rel,
-    issuer: before.ca.serial,
-  };
+  const entry = indexEntryFor(issued, { issuedAt: opts.now ?? new Date(), path: rel, issuer: before.ca.serial });
   // Re-read the index under the lock: another issue may have added to it meanwhile.
   withIndexLock(paths.indexPath, () => {
     const current = readIndex(paths);
