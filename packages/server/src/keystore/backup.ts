@@ -8,7 +8,7 @@ import { verificationError, verifyAuditChain } from './audit-log.ts';
 import { encodeBackupHeader, MAX_HEADER_BYTES, parseBackupHeader, type BackupManifest } from './backup-format.ts';
 import { dbPath, openDatabase } from './database.ts';
 import { KeyStoreError } from './errors.ts';
-import { CONSOLE_ACTOR } from './keystore.ts';
+import { CONSOLE_ACTOR } from './types.ts';
 import { DB_FILE, SCHEMA_VERSION } from './schema.ts';
 
 /**

@@ -1,7 +1,8 @@
-export { KeyStore, KEY_PASSPHRASE_BYTES, CONSOLE_ACTOR } from './keystore.ts';
+export { KeyStore } from './keystore.ts';
+export { KEY_PASSPHRASE_BYTES, CONSOLE_ACTOR } from './types.ts';
 export type {
   KeyStoreOptions, KeyInfo, KeyStatus, UserInfo, UserDetail, UserGrantInfo, GrantOptions, GenerateOptions, ActorOptions, ForceOptions,
-} from './keystore.ts';
+} from './types.ts';
 export { KeyStoreError, KEYSTORE_ERROR_CODES } from './errors.ts';
 export type { KeyStoreErrorCode } from './errors.ts';
 export type { AuditEntry, AuditRecord } from './audit.ts';

@@ -10,6 +10,8 @@ import { createDatabase, dbPath, mapFull, openDatabase, transaction } from './da
 import { KeyStoreError } from './errors.ts';
 import { REVOCATION_REASONS, revokePrivateKey, setKeyExpiry, type RevocationReason } from './key-certs.ts';
 import { decide, refusal, unlockLimits, type UnlockLimits } from './limiter.ts';
+import { sharedLockout } from './lockout-meta.ts';
+import { CONSOLE_ACTOR, KEY_PASSPHRASE_BYTES, type ActorOptions, type ForceOptions, type GenerateOptions, type GrantOptions, type KeyInfo, type KeyStatus, type KeyStoreOptions, type UserDetail, type UserGrantInfo, type UserInfo } from './types.ts';
 import { parseKeyName, parseNewPassphrase, parsePassphrase, parseUserName } from './names.ts';
 import {
   asStoreError, clearSecrets, describeKey, generatePrivateKey, KEY_TYPES, parseSecretKey, probeKey, sealKey, unsealKey,
@@ -20,85 +22,6 @@ import {
   argon2Params, burnUnwrapTime, grantAssociatedData, randomSecret, sodiumReady, unwrapSecret, wrapSecret, zero,
   type Argon2Level, type Argon2Params, type WrappedSecret,
 } from './wrap.ts';
-
-export interface KeyStoreOptions {
-  /** Argon2id cost for passphrases wrapped from now on (default 'moderate'). Unwrapping uses each grant's stored cost. */
-  readonly argon2?: Argon2Level | Argon2Params;
-  /** Clock (default: system clock). */
-  readonly now?: () => Date;
-  /**
-   * open(): the store's binding file (needed to wrap or unwrap when the store is bound).
-   * init(): create a new binding file there (mode 0600) and bind the new store to it.
-   */
-  readonly bindingFile?: string;
-  /** Failed-unlock limits (limiter.ts; default 3 free failures, lockout after 10). */
-  readonly unlockLimits?: Partial<UnlockLimits>;
-  /** Bound on the database size in bytes; writes past it fail with DB_FULL. */
-  readonly maxDatabaseBytes?: number;
-}
-
-export type KeyStatus = 'active' | 'expired' | 'revoked';
-
-export interface KeyInfo extends KeyDescription {
-  readonly name: string;
-  /** Signing key ID (16 hex upper); its last 8 digits, lower case, are Koji's sigkey. */
-  readonly keyId: string;
-  readonly added: string;
-  readonly status: KeyStatus;
-  /** When `key revoke` revoked it (null: not revoked). */
-  readonly revoked: string | null;
-  readonly revocationReason: RevocationReason | null;
-  readonly users: ReadonlyArray<{ readonly name: string; readonly keyAdmin: boolean }>;
-}
-
-export interface UserInfo {
-  readonly name: string;
-  readonly created: string;
-  readonly keys: readonly string[];
-}
-
-export interface UserGrantInfo {
-  readonly key: string;
-  readonly keyAdmin: boolean;
-  readonly grantedBy: string | null;
-  readonly created: string;
-  /** Wrong passphrases since the last successful unlock. */
-  readonly failures: number;
-  /** Locked: only `admin user unlock` re-opens the grant. */
-  readonly locked: boolean;
-}
-
-export interface UserDetail extends UserInfo {
-  readonly grants: readonly UserGrantInfo[];
-}
-
-/** A key admin acting on a key: their name and access passphrase. */
-export interface ActorOptions {
-  readonly byUser: string;
-  readonly byPassphrase: string;
-}
-
-export interface GrantOptions extends ActorOptions {
-  /** The access passphrase being set for the new holder. */
-  readonly newPassphrase: string;
-  readonly keyAdmin?: boolean;
-}
-
-export interface GenerateOptions {
-  /** OpenPGP user ID of the new key (default: name "Signet key <name>"). */
-  readonly userId?: openpgp.UserID;
-}
-
-export interface ForceOptions {
-  /** Do it even though it leaves a key without holders or key admins. */
-  readonly force?: boolean;
-}
-
-/** Audit user of console actions that no key store user performs (key delete, key rename). */
-export const CONSOLE_ACTOR = '(console)';
-
-/** Bytes of random key passphrase: 256 bits, base64-encoded for openpgp.js. */
-export const KEY_PASSPHRASE_BYTES = 32;
 
 interface GrantRow extends WrappedSecret {
   readonly keyRef: number;
@@ -117,30 +40,6 @@ const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
  * user's access passphrase (and, when the store is bound, a binding file). Nothing here
  * opens a socket.
  */
-const LOCKOUT_META = 'unlock_lockout_after';
-
-/**
- * The lockout threshold is the daemon's (`unlock.lockoutAfter`), and the console must count
- * with the same one (its `user list/show` says which grants are locked, and its own key-admin
- * unlocks count failures too): the daemon records it in the store when it opens it, and a
- * store opened without a threshold (the admin CLI) uses the recorded one, else the default.
- */
-function sharedLockout(db: DatabaseSync, limits: Partial<UnlockLimits> | undefined): Partial<UnlockLimits> | undefined {
-  if (limits?.lockoutAfter !== undefined) {
-    const value = String(limits.lockoutAfter);
-    const row = db.prepare('SELECT value FROM meta WHERE name = ?').get(LOCKOUT_META) as Row | undefined;
-    if (row === undefined || text(row, 'value') !== value) {
-      transaction(db, () => db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value').run(LOCKOUT_META, value));
-    }
-    return limits;
-  }
-  const row = db.prepare('SELECT value FROM meta WHERE name = ?').get(LOCKOUT_META) as Row | undefined;
-  if (row === undefined) return limits;
-  const recorded = Number(text(row, 'value'));
-  if (!Number.isInteger(recorded) || recorded < 1 || recorded > 1000) throw new KeyStoreError('DB_CORRUPT', `the recorded unlock lockout threshold "${text(row, 'value').slice(0, 20)}" is not 1..1000; restore the database from a backup`);
-  return { ...limits, lockoutAfter: recorded };
-}
-
 export class KeyStore {
   readonly stateDir: string;
   #db: DatabaseSync | null;
