@@ -217,17 +217,27 @@ describe('a bridge that replays a recorded session', () => {
 
   it('control: a fresh live session on a fresh server link is answered (the measurement sees answers)', async () => {
     const link = await hostile.nextServer();
-    const watch = watchDown(link, 3_000);
+    const watch = watchDown(link, 15_000);
     sendPaired(link);
     const socket: tls.TLSSocket = await innerClient(link, { ...dep.cert(dep.user), ca: dep.caCert, servername: dep.serverName });
     socket.on('error', () => undefined);
+    // Wait for the answer itself (not a fixed time: a loaded machine may take longer than a second).
+    const answered = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 10_000);
+      socket.once('data', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
     for (const part of encodeFrame({ t: 'req', id: 1, op: 'whoami' })) socket.write(part);
-    await sleep(1_000);
+    expect(await answered).toBe(true);
     socket.destroy();
     await watch.done;
+    // The yardstick of the replays (at most the first flight and one alert) sees this answer.
+    // (Record counts after the first flight are not compared: whether the server's session
+    // tickets fall inside its first flight depends on timing.)
     const down = Buffer.concat(watch.frames);
     expect(down.length).toBeGreaterThan(firstFlight + 5 + ENCRYPTED_ALERT_LENGTH);
-    expect(records(down.subarray(firstFlight)).length).toBeGreaterThan(1);
   });
 
   for (const pacing of ['original', 'burst'] as const) {
