@@ -200,6 +200,11 @@ describe('a release tag of 200 rpms in 60 builds over 3 arches', () => {
     const tasks = jsonLines(moved.stdout).filter((r) => r['status'] === 'move-requested');
     expect(tasks).toHaveLength(60);
     expect(tasks.every((t) => typeof t['task'] === 'number')).toBe(true);
+    // Run again before any builder picked the tasks up: nothing is asked twice.
+    const again = await koji(['sign-tag', TAG, '--move-to', NEXT]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(jsonLines(again.stdout).filter((r) => r['status'] === 'move-pending')).toHaveLength(60);
+    expect(fx.hub.state.tasks).toHaveLength(60);
     // A builder runs the tasks: every build is now in NEXT and gone from TAG.
     expect(fx.hub.state.runTasks().map((t) => t.state)).toEqual(Array(60).fill('CLOSED'));
     expect(tagRpms(NEXT)).toHaveLength(200);

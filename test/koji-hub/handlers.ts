@@ -411,6 +411,29 @@ export const METHODS: Readonly<Record<string, MethodDef>> = {
   writeSignedRPM: { params: [['an_rpm'], ['sigkey'], ['force', false]], run: writeSignedRPM },
   tagBuildBypass: { params: [['tag'], ['build'], ['force', false], ['notify', false]], run: tagBuildBypass },
   tagBuild: { params: [['tag'], ['build'], ['force', false], ['fromtag', null]], run: tagBuild },
+  listTasks: {
+    params: [['opts', null], ['queryOpts', null]],
+    run: (ctx, a) => {
+      const opts = (a['opts'] ?? {}) as Record<string, KojiValue>;
+      const states = Array.isArray(opts['state']) ? (opts['state'] as KojiValue[]) : undefined;
+      // Koji's TASK_STATES: FREE 0, OPEN 1, CLOSED 2, CANCELED 3, ASSIGNED 4, FAILED 5.
+      const code = { FREE: 0, OPEN: 1, CLOSED: 2, FAILED: 5 } as const;
+      return ctx.state.tasks
+        .filter((t) => (opts['method'] === undefined || opts['method'] === t.method) && (states === undefined || states.includes(code[t.state])))
+        .map((t) => {
+          const request: KojiValue[] = [t.tag, t.build, t.force, t.fromtag];
+          return {
+            id: t.id,
+            method: t.method,
+            state: code[t.state],
+            owner: t.owner,
+            // decode=True gives the call's parameters; otherwise Koji returns the raw XML-RPC text.
+            request: opts['decode'] === true ? request : '<?xml version="1.0"?><params>…</params>',
+            result: t.result,
+          };
+        });
+    },
+  },
   moveBuild: { params: [['tag1'], ['tag2'], ['build'], ['force', false]], run: (ctx, a) => tagBuild(ctx, { tag: a['tag2'] ?? null, build: a['build'] ?? null, force: a['force'] ?? false, fromtag: a['tag1'] ?? null }) },
 };
 

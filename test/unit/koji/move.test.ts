@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { completeBuilds, moveBuilds } from '../../../packages/client/src/koji/move.ts';
+import { completeBuilds, moveBuilds, parsePendingMoves } from '../../../packages/client/src/koji/move.ts';
 import type { PlannedRpm } from '../../../packages/client/src/koji/plan.ts';
 import type { TaggedRpm } from '../../../packages/client/src/koji/tagged.ts';
 import { KojiFault } from '../../../packages/client/src/koji/errors.ts';
@@ -57,5 +57,37 @@ describe('moveBuilds', () => {
     const session = { call: async () => expect.unreachable('no hub call in a dry run') } as unknown as KojiSession;
     const results = await moveBuilds(session, builds, 'a', 'b', true);
     expect(results.map((r) => r.ok && r.status)).toEqual(['would-move', 'would-move']);
+  });
+});
+
+describe('parsePendingMoves', () => {
+  const task = (id: number, state: number, request: unknown, method = 'tagBuild') => ({ id, method, state, owner: 1, request, result: null });
+
+  it('maps builds to their unfinished tagBuild task into the target tag', () => {
+    const rows = [task(1, 0, [7, 10, false, 3]), task(2, 1, [7, 20, false, null]), task(3, 4, [7, 30, false, 3]), task(4, 2, [7, 40, false, 3]), task(5, 0, [8, 50, false, 3]), task(6, 0, [7, 60], 'newRepo')];
+    expect([...parsePendingMoves(rows as never, 7)]).toEqual([
+      [10, 1],
+      [20, 2],
+      [30, 3],
+    ]);
+  });
+
+  it('refuses answers of another shape (KOJI_HUB_ANSWER)', () => {
+    for (const bad of ['x', [1], [task(1, 0, 'raw xml')], [task(1, 0, ['7', 10])], [{ method: 'tagBuild', state: 0, request: [7, 1] }]]) {
+      expect(() => parsePendingMoves(bad as never, 7)).toThrow(expect.objectContaining({ code: 'KOJI_HUB_ANSWER' }));
+    }
+  });
+});
+
+describe('moveBuilds with pending tasks', () => {
+  it('does not ask again for a build whose move is still waiting; reports the waiting task', async () => {
+    const calls: unknown[] = [];
+    const session = { call: async (...a: unknown[]) => (calls.push(a), 99) } as unknown as KojiSession;
+    const results = await moveBuilds(session, [{ buildId: 10, nvr: 'a-1-1' }, { buildId: 20, nvr: 'b-1-1' }], 'from', 'to', false, undefined, new Map([[10, 5]]));
+    expect(results.map((r) => r.ok && [r.status, r.task])).toEqual([
+      ['move-pending', 5],
+      ['move-requested', 99],
+    ]);
+    expect(calls).toHaveLength(1);
   });
 });

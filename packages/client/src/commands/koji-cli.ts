@@ -19,7 +19,8 @@ import type { KojiContext } from './koji-tag.ts';
 import { executePlan, summarize } from './sign-tag.ts';
 import type { KojiRpmResult } from './sign-tag.ts';
 import { missingFromPlan } from './check-tag.ts';
-import { completeBuilds, moveBuilds } from '../koji/move.ts';
+import { completeBuilds, moveBuilds, pendingMoves } from '../koji/move.ts';
+import { KojiSignError } from '../koji/sign-errors.ts';
 import type { MoveResult } from '../koji/move.ts';
 import { emptyCounts, ProgressBar } from './progress.ts';
 import type { ProgressStream } from './progress.ts';
@@ -87,9 +88,12 @@ export async function openKoji(profile: KojiProfile): Promise<KojiContext> {
 }
 
 /** The move target must exist before anything is signed (a typo found after signing a whole tag helps nobody). */
-async function requireTag(ctx: KojiContext, tag: string): Promise<void> {
+async function requireTag(ctx: KojiContext, tag: string): Promise<number> {
   const info = await ctx.session.call('getTag', [tag], { strict: false });
   if (info === null) throw new ClientError('USAGE', `--move-to: the hub has no tag ${tag}`);
+  const id = (info as Record<string, unknown>)['id'];
+  if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw new KojiSignError('KOJI_HUB_ANSWER', `unexpected hub answer: getTag ${tag} has no id`);
+  return id;
 }
 
 async function sigkeyFor(config: ClientConfig, keyName: string): Promise<string> {
@@ -124,14 +128,14 @@ export async function runKojiCommand(command: 'sign-tag' | 'sign-build' | 'check
     const profile = readKojiProfile(v.koji ?? 'koji', v['koji-config']);
     const sigkey = await sigkeyFor(config, v.key as string);
     ctx = await openKoji(profile);
-    if (moveTo !== undefined) await requireTag(ctx, moveTo);
+    const moveToId = moveTo === undefined ? undefined : await requireTag(ctx, moveTo);
     const rpms =
       command === 'sign-build'
         ? await listBuildRpms(ctx.session, args, arches)
         : await listTagRpms(ctx.session, { tag: args[0] as string, latest: v.all !== true, inherit: v.inherit === true, arches });
     const plan = await planRpms(ctx, rpms, sigkey);
     if (command === 'check-tag') return reportCheck(plan, sigkey, v.json === true, io);
-    return await sign(ctx, plan, sigkey, jobs, v, config, io, command === 'sign-build' ? args.join(' ') : (args[0] as string));
+    return await sign(ctx, plan, sigkey, jobs, v, config, io, command === 'sign-build' ? args.join(' ') : (args[0] as string), moveToId);
   } catch (err) {
     const code = isSignetError(err) ? err.code : 'INTERNAL';
     io.stderr.write(`signet: ${code}: ${(err as Error).message}\n`);
@@ -153,7 +157,7 @@ function reportCheck(plan: readonly PlannedRpm[], sigkey: string, json: boolean,
 }
 
 /** Signs the plan; `label` names the run on the progress bar (the tag, which `--move-to` moves from, or the builds). */
-async function sign(ctx: KojiContext, plan: readonly PlannedRpm[], sigkey: string, jobs: number, v: KojiCliValues, config: ClientConfig, io: KojiCliIo, label: string): Promise<number> {
+async function sign(ctx: KojiContext, plan: readonly PlannedRpm[], sigkey: string, jobs: number, v: KojiCliValues, config: ClientConfig, io: KojiCliIo, label: string, moveToId?: number): Promise<number> {
   const dryRun = v['dry-run'] === true;
   const counts = planCounts(plan);
   let keeper: SessionKeeper | undefined;
@@ -199,12 +203,23 @@ async function sign(ctx: KojiContext, plan: readonly PlannedRpm[], sigkey: strin
   // --move-to: builds whose every rpm is done move on; none after Ctrl-C (a rerun moves them).
   let moves: MoveResult[] = [];
   const moveTo = v['move-to'];
-  if (moveTo !== undefined && !stop) {
+  if (moveTo !== undefined && moveToId !== undefined && !stop) {
     const done = new Set(results.filter((r) => r.ok).map((r) => r.id));
-    moves = await moveBuilds(ctx.session, completeBuilds(plan, done), label, moveTo, dryRun, (m) => {
-      if (json) io.stdout.write(`${JSON.stringify(m)}\n`);
-      if (!m.ok) io.stderr.write(`signet: ${m.build}: move to ${moveTo} failed: ${m.code}: ${m.message}\n`);
-    });
+    const ready = completeBuilds(plan, done);
+    // A move requested by an earlier run and not yet carried out is not asked for twice.
+    const pending = ready.length === 0 ? new Map<number, number>() : await pendingMoves(ctx.session, moveToId);
+    moves = await moveBuilds(
+      ctx.session,
+      ready,
+      label,
+      moveTo,
+      dryRun,
+      (m) => {
+        if (json) io.stdout.write(`${JSON.stringify(m)}\n`);
+        if (!m.ok) io.stderr.write(`signet: ${m.build}: move to ${moveTo} failed: ${m.code}: ${m.message}\n`);
+      },
+      pending,
+    );
   }
   const moveFailures = moves.filter((m) => !m.ok).length;
   const summary = {
