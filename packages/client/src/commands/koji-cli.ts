@@ -22,17 +22,14 @@ import { missingFromPlan } from './check-tag.ts';
 import { completeBuilds, moveBuilds, pendingMoves } from '../koji/move.ts';
 import { KojiSignError } from '../koji/sign-errors.ts';
 import type { MoveResult } from '../koji/move.ts';
-import { emptyCounts, ProgressBar } from './progress.ts';
-import type { ProgressStream } from './progress.ts';
+import { KojiReporter } from './koji-report.ts';
+import type { KojiRunReport } from './koji-report.ts';
 
 /**
  * The command-line side of `sign-tag`, `sign-build` and `check-tag`: option checks, the Koji
- * profile and session, the key's sigkey, reporting. Exit 0 all done, 1 some package failed
- * or (check-tag) is missing, 2 usage or configuration error.
- *
- * Reporting of sign-tag / sign-build: with `--json`, or when stdout is not a terminal, one
- * JSON line per package (and per build moved) and a final summary line; on a terminal a
- * progress bar (counts, rate, ETA) on stderr, failures above it, and a one-line summary.
+ * profile and session, the key's sigkey, the run and its moves (reporting: koji-report.ts).
+ * Exit 0 all done, 1 some package failed or (check-tag) is missing, 2 usage or
+ * configuration error.
  */
 
 export interface KojiCliValues {
@@ -165,18 +162,7 @@ async function sign(ctx: KojiContext, plan: readonly PlannedRpm[], sigkey: strin
     const passphrase = await readPassphrase(v['passphrase-file'], `access passphrase for key ${v.key}: `);
     keeper = new SessionKeeper(config, v.key as string, passphrase);
   }
-  const json = v.json === true || io.stdout.isTTY !== true;
-  const bar = !json && io.stderr.isTTY === true ? new ProgressBar(io.stderr as ProgressStream, label, emptyCounts(plan.length, counts.sign + counts.write)) : undefined;
-  const warn = (line: string): void => {
-    if (bar !== undefined) bar.log(line);
-    else io.stderr.write(`${line}\n`);
-  };
-  const report = (r: KojiRpmResult): void => {
-    if (json) io.stdout.write(`${JSON.stringify(r)}\n`);
-    if (!r.ok) warn(`signet: ${r.rpm}: ${r.code}: ${r.message}`);
-    const kind = !r.ok ? 'failed' : r.status === 'signed' || r.status === 'would-sign' ? 'signed' : r.status === 'written' || r.status === 'would-write' ? 'written' : 'skipped';
-    bar?.add(kind, r.action !== 'skip');
-  };
+  const out = new KojiReporter(io, v.json === true, label, plan.length, counts.sign + counts.write);
   // Ctrl-C: start nothing new, let what is in flight finish and be reported.
   let stop = false;
   const onInt = (): void => {
@@ -191,14 +177,14 @@ async function sign(ctx: KojiContext, plan: readonly PlannedRpm[], sigkey: strin
       retry: config.retry,
       dryRun,
       keeper,
-      onResult: report,
+      onResult: (r) => out.rpm(r),
       stopped: () => stop,
-      onRetry: (rpm, err, attempt) => warn(`signet: ${rpm}: ${isSignetError(err) ? err.code : 'ERROR'}: ${(err as Error).message}; retrying (attempt ${attempt + 1})`),
+      onRetry: (rpm, err, attempt) => out.warn(`signet: ${rpm}: ${isSignetError(err) ? err.code : 'ERROR'}: ${(err as Error).message}; retrying (attempt ${attempt + 1})`),
     });
   } finally {
     process.off('SIGINT', onInt);
     keeper?.close();
-    bar?.finish();
+    out.packagesDone();
   }
   // --move-to: builds whose every rpm is done move on; none after Ctrl-C (a rerun moves them).
   let moves: MoveResult[] = [];
@@ -208,33 +194,16 @@ async function sign(ctx: KojiContext, plan: readonly PlannedRpm[], sigkey: strin
     const ready = completeBuilds(plan, done);
     // A move requested by an earlier run and not yet carried out is not asked for twice.
     const pending = ready.length === 0 ? new Map<number, number>() : await pendingMoves(ctx.session, moveToId);
-    moves = await moveBuilds(
-      ctx.session,
-      ready,
-      label,
-      moveTo,
-      dryRun,
-      (m) => {
-        if (json) io.stdout.write(`${JSON.stringify(m)}\n`);
-        if (!m.ok) io.stderr.write(`signet: ${m.build}: move to ${moveTo} failed: ${m.code}: ${m.message}\n`);
-      },
-      pending,
-    );
+    moves = await moveBuilds(ctx.session, ready, label, moveTo, dryRun, (m) => out.move(m), pending);
   }
   const moveFailures = moves.filter((m) => !m.ok).length;
-  const summary = {
+  const summary: KojiRunReport = {
     ...summarize(results, plan.length, dryRun),
     sigkey,
     interrupted: stop,
     notStarted: plan.length - results.length,
     ...(moveTo === undefined ? {} : { movedTo: moveTo, moved: moves.length - moveFailures, moveFailed: moveFailures }),
   };
-  if (json) io.stdout.write(`${JSON.stringify(summary)}\n`);
-  else {
-    const moved = moveTo === undefined ? '' : `; ${dryRun ? 'would move' : 'moved'} ${summary.moved ?? 0} builds to ${moveTo}${moveFailures > 0 ? ` (${moveFailures} failed)` : ''}`;
-    io.stdout.write(`${dryRun ? 'dry run: would sign' : 'signed'} ${summary.signed}, ${dryRun ? 'would write' : 'wrote'} ${summary.written}, skipped ${summary.skipped}, failed ${summary.failed} of ${summary.total} (sigkey ${sigkey})${moved}\n`);
-  }
-  if (summary.failed > 0) io.stderr.write(`signet: ${summary.failed} of ${summary.total} packages failed\n`);
-  if (stop) io.stderr.write(`signet: interrupted; ${summary.notStarted} packages not started (run again to finish)\n`);
+  out.summary(summary);
   return summary.failed > 0 || summary.notStarted > 0 || moveFailures > 0 ? 1 : 0;
 }
