@@ -73,4 +73,13 @@ describe('certificate revocation without restart', () => {
     await expect(rpc.call('sign-rpm-header', { key: key.info.name }, header)).rejects.toThrow();
     rpc.close();
   });
+
+  it('revoking the server certificate ends its open links at the bridge, and its redials are refused', async () => {
+    await server.waitFor((l) => l['event'] === 'link-ready', 10_000);
+    const revoked = await runNode(BIN.pki, ['revoke', '--dir', dep.pkiDir, '--name', dep.serverName, '--reason', 'keyCompromise']);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    copyFileSync(path.join(dep.pkiDir, 'crl-bundle.pem'), live);
+    await bridge.waitFor((l) => l['event'] === 'link-revoked' && l['port'] === 'server' && l['user'] === dep.serverName, 10_000);
+    await bridge.waitFor((l) => l['event'] === 'tls-refused' && l['port'] === 'server' && /revoked/i.test(String(l['reason'])), 10_000);
+  });
 });
