@@ -3,11 +3,13 @@
  * server stops offering links (clients wait at the bridge instead of being refused), and
  * a user over limits.maxSessionsPerUser is told SERVER_BUSY, which the client retries.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
+import { loadClientConfig, openSession, unlockKey } from '@signet/client';
+import { bytesToSign, readPackageHead } from '@signet/rpm';
 
 const SAMPLE = path.resolve(import.meta.dirname, '../../samples/rpms/signet-demo-hello-1.0-1.noarch.rpm');
 
@@ -76,4 +78,53 @@ describe('session idle deadline', () => {
     await expect(rpc.call('whoami', {})).rejects.toMatchObject({ code: 'SESSION_CLOSED' });
     await cluster.server.waitFor((l) => l['event'] === 'session-idle');
   });
+});
+
+describe('session lifetime', () => {
+  let cluster: Cluster;
+  let work: string;
+
+  beforeAll(async () => {
+    cluster = await startCluster({ keyType: 'ed25519', server: { limits: { sessionLifetimeMs: 1000 } }, client: { retry: { maxAttempts: 6 } } });
+    work = mkdtempSync(path.join(os.tmpdir(), 'signet-lifetime-'));
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('a busy session is closed at limits.sessionLifetimeMs, taking its unlocked key with it', async () => {
+    const rpc = await openSession(loadClientConfig(cluster.dep.clientConfig));
+    try {
+      const key = await unlockKey(rpc, cluster.dep.keyName, readFileSync(cluster.dep.passphraseFile, 'utf8').split('\n')[0] ?? '');
+      const header = bytesToSign((await readPackageHead(SAMPLE)).layout);
+      // Busy all along (never idle), yet closed once its lifetime is over.
+      const started = Date.now();
+      let signed = 0;
+      await expect(
+        (async () => {
+          for (;;) {
+            await rpc.call('sign-rpm-header', { key: key.info.name }, header);
+            signed++;
+            if (Date.now() - started > 10_000) return;
+          }
+        })(),
+      ).rejects.toThrow();
+      expect(signed).toBeGreaterThan(0);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      await cluster.server.waitFor((l) => l['event'] === 'session-lifetime', 5_000);
+    } finally {
+      rpc.close();
+    }
+  });
+
+  it('a batch longer than the lifetime still completes: the client opens a new session and unlocks again', async () => {
+    const { inputs, out } = batchDir(work, 'long', 600);
+    const before = cluster.server.lines.filter((l) => l.includes('"event":"session-lifetime"')).length;
+    // One package at a time: 600 round trips take well over the 1 s lifetime.
+    const r = await cluster.signet(['sign-rpm', '--key', cluster.dep.keyName, '--passphrase-file', cluster.dep.passphraseFile, '--jobs', '1', '-o', out, ...inputs]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(out)).toHaveLength(600);
+    expect(cluster.server.lines.filter((l) => l.includes('"event":"session-lifetime"')).length).toBeGreaterThan(before);
+  }, 120_000);
 });

@@ -48,6 +48,11 @@ export const ServerConfig = z.strictObject({
       maxInFlight: z.number().int().min(1).max(100_000).default(512),
       /** A session with no request in flight and none received for this long is closed, ms. */
       sessionIdleMs: z.number().int().min(1000).max(86_400_000).default(120_000),
+      /**
+       * Longest life of a client session, ms, busy or not. The keys it unlocked leave memory
+       * with it; a client that still has work opens a new session and unlocks again.
+       */
+      sessionLifetimeMs: z.number().int().min(1000).max(604_800_000).default(3_600_000),
     })
     .prefault({}),
   reconnect: z

@@ -104,6 +104,13 @@ export function createSigningServer(config: ServerConfig, backend: Backend, log:
       }
       const held = sessionsByUser.get(user) ?? 0;
       sessionsByUser.set(user, held + 1);
+      // Unlocked keys live only as long as their session, and a session only this long
+      // (Threat: a key left unlocked indefinitely by a client that keeps its session busy).
+      const lifetime = setTimeout(() => {
+        ulog.info({ event: 'session-lifetime', lifetimeMs: config.limits.sessionLifetimeMs }, 'session reached limits.sessionLifetimeMs; closed');
+        socket.destroy();
+      }, config.limits.sessionLifetimeMs);
+      lifetime.unref();
       try {
         // One user cannot take every session: past the limit the session only says busy.
         const overLimit = held >= config.limits.maxSessionsPerUser;
@@ -127,6 +134,7 @@ export function createSigningServer(config: ServerConfig, backend: Backend, log:
           ulog,
         );
       } finally {
+        clearTimeout(lifetime);
         open.delete(socket);
         const left = (sessionsByUser.get(user) ?? 1) - 1;
         if (left === 0) sessionsByUser.delete(user);
