@@ -7,7 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
-import { checkPeer, isRevokedBy, loadTlsMaterial, MAX_LINK_MESSAGE, openCrlSource, parseCrlEntries, probeLink, SUBPROTOCOL, TLS_VERSION, watchLink, type LinkWatch, type Peer, type Role } from '@signet/protocol';
+import { checkPeer, loadTlsMaterial, MAX_LINK_MESSAGE, openCrlSource, probeLink, RevocationWatch, SUBPROTOCOL, TLS_VERSION, watchLink, type LinkWatch, type Peer, type Role } from '@signet/protocol';
 import type { BridgeConfig } from './config.ts';
 import { Pairing } from './pairing.ts';
 import { relay } from './relay.ts';
@@ -202,8 +202,6 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
   };
 
   const socketServers: WebSocketServer[] = [];
-  /** Every open link with its peer's certificate, so a new CRL can end the revoked ones. */
-  const openLinks = new Map<WebSocket, { role: Role; cn: string; address: string; cert: Buffer }>();
 
   const listener = (role: Role, onLink: (ws: WebSocket, peer: Peer, address: string, watch: LinkWatch) => void): https.Server => {
     const server = https.createServer(tlsOptions, (_req, res) => {
@@ -257,8 +255,11 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
         if (role === 'server') metrics.serverLinks.inc();
         const cert = tlsSocket.getPeerX509Certificate()?.raw;
         if (cert !== undefined) {
-          openLinks.set(ws, { role, cn: peer.cn, address, cert: Buffer.from(cert) });
-          ws.once('close', () => openLinks.delete(ws));
+          revocations.track(ws, cert, () => {
+            log.warn({ event: 'link-revoked', port: role, user: peer.cn, peer: address }, `${role} link ended: its certificate is revoked by the new CRL`);
+            ws.terminate();
+          });
+          ws.once('close', () => revocations.untrack(ws));
         }
         const watch = watchLink(ws, config.keepalive, (silentMs) => {
           metrics.linksDead.inc({ port: role });
@@ -274,33 +275,15 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
   const serverServer = listener('server', onServerLink);
 
   // A new CRL takes effect without a restart: the listeners' TLS context is replaced for
-  // the connections that follow, and open links whose certificate it revokes are closed.
-  let crlInUse = tlsOptions.crl;
-  const crlTimer = crl
-    ? setInterval(() => {
-        const latest = crl.current();
-        if (latest === crlInUse || latest === undefined) return;
-        crlInUse = latest;
-        for (const srv of [clientServer, serverServer]) srv.setSecureContext({ ...tlsOptions, crl: latest });
-        log.info({ event: 'crl-reloaded', crls: latest.length }, 'revocation list reloaded');
-        // Links opened before the revocation are ended too (Threat: a revoked server or client
-        // certificate keeping a link it already holds).
-        let lists;
-        try {
-          lists = latest.map(parseCrlEntries);
-        } catch (err) {
-          log.error({ event: 'crl-unreadable', reason: (err as Error).message }, 'CRL entries unreadable; open links not re-checked');
-          return;
-        }
-        for (const [ws, l] of openLinks) {
-          if (!isRevokedBy(l.cert, lists)) continue;
-          openLinks.delete(ws);
-          log.warn({ event: 'link-revoked', port: l.role, user: l.cn, peer: l.address }, `${l.role} link ended: its certificate is revoked by the new CRL`);
-          ws.terminate();
-        }
-      }, 1000)
-    : undefined;
-  crlTimer?.unref();
+  // the connections that follow (onChange), and open links whose certificate it revokes are
+  // closed (track).
+  const revocations = new RevocationWatch<WebSocket>(crl, {
+    onChange: (latest) => {
+      for (const srv of [clientServer, serverServer]) srv.setSecureContext({ ...tlsOptions, crl: latest });
+      log.info({ event: 'crl-reloaded', crls: latest.length }, 'revocation list reloaded');
+    },
+    onError: (err) => log.error({ event: 'crl-unreadable', reason: err.message }, 'CRL entries unreadable; open links not re-checked'),
+  });
 
   // Metrics on a listener of their own: plain HTTP, read-only, nothing secret in them.
   const metricsServer =
@@ -328,7 +311,7 @@ export function createBridge(config: BridgeConfig, log: Logger): Bridge {
       return { clientPort, serverPort, metricsPort };
     },
     async close() {
-      if (crlTimer) clearInterval(crlTimer);
+      revocations.stop();
       for (const wss of socketServers) for (const ws of wss.clients) ws.terminate();
       await Promise.all(
         [clientServer, serverServer, ...(metricsServer ? [metricsServer] : [])].map(

@@ -16,4 +16,6 @@ export type { LinkWatch, LivenessVerdict } from './link/keepalive.ts';
 export { loadCrlBundle, parseCrlBundle, createCrlSource, openCrlSource, MAX_CRL_BUNDLE_BYTES, MAX_CRLS_PER_BUNDLE, CRL_RECHECK_MS } from './tls/crl.ts';
 export { parseCrlEntries, certificateIssuerSerial, isRevokedBy } from './tls/crl-entries.ts';
 export type { CrlEntries } from './tls/crl-entries.ts';
+export { RevocationWatch } from './tls/revocation-watch.ts';
+export type { RevocationWatchOptions } from './tls/revocation-watch.ts';
 export type { CrlSource, CrlSourceOptions } from './tls/crl.ts';

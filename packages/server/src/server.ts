@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { CRL_RECHECK_MS, isRevokedBy, loadTlsMaterial, openCrlSource, parseCrlEntries } from '@signet/protocol';
+import { loadTlsMaterial, openCrlSource, RevocationWatch } from '@signet/protocol';
 import type { TLSSocket } from 'node:tls';
 import type { ServerConfig } from './config.ts';
 import type { Backend } from './backend.ts';
@@ -28,29 +28,11 @@ export function createSigningServer(config: ServerConfig, backend: Backend, log:
   const crl = openCrlSource(config.tls.crl, (err) => log.error({ event: 'crl-unreadable', reason: err.message }, 'CRL file unreadable; keeping the last good one'));
   const acceptInner = createInnerTlsAcceptor(material, config.limits.handshakeTimeoutMs, () => crl?.current());
   const gate = createInFlightGate(config.limits.maxInFlight);
-  // Open sessions by their client certificate. node:tls applies a new CRL to new handshakes
-  // only; a session opened before its user's certificate was revoked is ended here, within
-  // about a second of the new CRL file (Threat: a stolen certificate, revoked, keeps signing
-  // over a session it already holds).
-  const open = new Map<TLSSocket, { cert: Buffer; end: () => void }>();
-  let checkedCrls = crl?.current();
-  const revocationWatch =
-    crl === undefined
-      ? undefined
-      : setInterval(() => {
-          const now = crl.current();
-          if (now === checkedCrls || now === undefined) return;
-          checkedCrls = now;
-          let lists;
-          try {
-            lists = now.map(parseCrlEntries);
-          } catch (err) {
-            log.error({ event: 'crl-unreadable', reason: (err as Error).message }, 'CRL entries unreadable; open sessions not re-checked');
-            return;
-          }
-          for (const s of open.values()) if (isRevokedBy(s.cert, lists)) s.end();
-        }, CRL_RECHECK_MS);
-  revocationWatch?.unref();
+  // A session opened before its user's certificate was revoked is ended within about a
+  // second of the new CRL file.
+  const revocations = new RevocationWatch<TLSSocket>(crl, {
+    onError: (err) => log.error({ event: 'crl-unreadable', reason: err.message }, 'CRL entries unreadable; open sessions not re-checked'),
+  });
   const sessionsByUser = new Map<string, number>();
   const servername = config.bridge.servername;
 
@@ -94,12 +76,9 @@ export function createSigningServer(config: ServerConfig, backend: Backend, log:
       const ulog = slog.child({ user });
       const cert = socket.getPeerX509Certificate()?.raw;
       if (cert !== undefined) {
-        open.set(socket, {
-          cert: Buffer.from(cert),
-          end: () => {
-            ulog.warn({ event: 'session-revoked' }, 'the client certificate of this open session is revoked by the new CRL; session ended');
-            socket.destroy();
-          },
+        revocations.track(socket, cert, () => {
+          ulog.warn({ event: 'session-revoked' }, 'the client certificate of this open session is revoked by the new CRL; session ended');
+          socket.destroy();
         });
       }
       const held = sessionsByUser.get(user) ?? 0;
@@ -135,7 +114,7 @@ export function createSigningServer(config: ServerConfig, backend: Backend, log:
         );
       } finally {
         clearTimeout(lifetime);
-        open.delete(socket);
+        revocations.untrack(socket);
         const left = (sessionsByUser.get(user) ?? 1) - 1;
         if (left === 0) sessionsByUser.delete(user);
         else sessionsByUser.set(user, left);
@@ -148,7 +127,7 @@ export function createSigningServer(config: ServerConfig, backend: Backend, log:
   return {
     start: () => pool.start(),
     stop: () => {
-      if (revocationWatch !== undefined) clearInterval(revocationWatch);
+      revocations.stop();
       return pool.stop();
     },
     idleLinks: () => pool.idle,

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { certificateIssuerSerial, isRevokedBy, parseCrlBundle, parseCrlEntries } from '@signet/protocol';
-import type { CrlEntries } from '@signet/protocol';
+import { certificateIssuerSerial, isRevokedBy, parseCrlBundle, parseCrlEntries, RevocationWatch } from '@signet/protocol';
+import type { CrlEntries, CrlSource } from '@signet/protocol';
 import { generateRsaKeyPairAsync, initCaDir, issueToDir, revokeInDir, rolloverCa, type KeyPair } from '@signet/pki';
 
 /**
@@ -87,5 +87,46 @@ describe('CRL entries', () => {
     const alice = der(certs['alice'] as Buffer);
     expect(isRevokedBy(alice.subarray(0, 40), entries)).toBe(true);
     expect(certificateIssuerSerial(Buffer.from([0x30, 0x84, 0xff, 0xff, 0xff, 0xff]))).toBeUndefined();
+  });
+});
+
+describe('RevocationWatch', () => {
+  const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 60));
+
+  it('on a new CRL, ends exactly the tracked connections it revokes, once, after onChange', async () => {
+    const bundle = parseCrlBundle(fs.readFileSync(path.join(caDir, 'crl-bundle.pem')), 'bundle');
+    let current: Buffer[] = [];
+    const source: CrlSource = { path: 'test', current: () => current };
+    const log: string[] = [];
+    const watch = new RevocationWatch<string>(source, { onChange: (c) => log.push(`change ${c.length}`), onError: (e) => log.push(`error ${e.message}`), intervalMs: 10 });
+    try {
+      for (const name of ['alice', 'mallory', 'bob', 'trent']) watch.track(name, der(certs[name] as Buffer), () => log.push(`end ${name}`));
+      watch.untrack('trent'); // closed before the CRL arrived
+      await tick();
+      expect(log).toEqual([]); // nothing changed yet
+      current = bundle;
+      await tick();
+      expect(log).toEqual(['change 2', 'end mallory']);
+      current = [...bundle]; // a reload of the same revocations: nobody is ended twice
+      await tick();
+      expect(log).toEqual(['change 2', 'end mallory', 'change 2']);
+    } finally {
+      watch.stop();
+    }
+  });
+
+  it('a CRL whose entries cannot be read ends nobody and says why; no source tracks nothing', async () => {
+    let current: Buffer[] = [];
+    const source: CrlSource = { path: 'test', current: () => current };
+    const log: string[] = [];
+    const watch = new RevocationWatch<string>(source, { onError: () => log.push('error'), intervalMs: 10 });
+    watch.track('mallory', der(certs['mallory'] as Buffer), () => log.push('end'));
+    current = [Buffer.from('-----BEGIN X509 CRL-----\nMAMCAQA=\n-----END X509 CRL-----\n')];
+    await tick();
+    watch.stop();
+    expect(log).toEqual(['error']);
+    const none = new RevocationWatch<string>(undefined, { onError: () => undefined });
+    none.track('x', Buffer.alloc(1), () => log.push('never'));
+    none.stop();
   });
 });
