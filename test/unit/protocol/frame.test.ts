@@ -49,4 +49,25 @@ describe('e2e framing', () => {
     expect(d.push(whole.subarray(0, 50))).toEqual([]);
     expect(d.push(whole.subarray(50))).toHaveLength(1);
   });
+
+  it('with a per-message attachment limit: parses each message once, admits within the limit, skips past it unbuffered', () => {
+    const seen: unknown[] = [];
+    const decoder = new FrameDecoder(undefined, {
+      binLimit: (json) => {
+        seen.push(json);
+        return (json as { op: string }).op === 'small' ? 4 : 1 << 20;
+      },
+    });
+    const ok = Buffer.concat(encodeFrame({ op: 'big', id: 1 }, Buffer.alloc(100, 7)));
+    const refused = Buffer.concat(encodeFrame({ op: 'small', id: 2 }, Buffer.alloc(100, 7)));
+    const after = Buffer.concat(encodeFrame({ op: 'big', id: 3 }));
+    const frames = [...decoder.push(ok.subarray(0, 20)), ...decoder.push(ok.subarray(20)), ...decoder.push(Buffer.concat([refused, after]))];
+    expect(frames.map((f) => [(f.json as { id: number }).id, f.bin.length, f.oversized])).toEqual([
+      [1, 100, undefined],
+      [2, 0, 100],
+      [3, 0, undefined],
+    ]);
+    // The message checked against the limit is the very object returned: parsed once.
+    expect(seen[0]).toBe(frames[0]?.json);
+  });
 });

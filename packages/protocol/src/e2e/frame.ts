@@ -64,6 +64,8 @@ export class FrameDecoder {
   #skipping = 0;
   /** The current frame's attachment already passed `binLimit` (check once per frame). */
   #admitted = false;
+  /** The current frame's message, parsed for that check (so it is not parsed twice). */
+  #admittedJson: { readonly value: unknown } | undefined;
 
   constructor(limits: FrameLimits = DEFAULT_FRAME_LIMITS, options: DecoderOptions = {}) {
     this.#limits = limits;
@@ -112,12 +114,16 @@ export class FrameDecoder {
         this.#skipping = binLength - present;
         return { json, bin: Buffer.alloc(0), oversized: binLength };
       }
+      this.#admittedJson = { value: json };
     }
     const total = FRAME_PREFIX + jsonLength + binLength;
     if (this.#buffered < total) return undefined;
+    const parsed = this.#admittedJson;
     this.#admitted = false;
+    this.#admittedJson = undefined;
     const all = this.#take(total);
-    return { json: parseJson(all.subarray(FRAME_PREFIX, FRAME_PREFIX + jsonLength)), bin: all.subarray(FRAME_PREFIX + jsonLength) };
+    const json = parsed !== undefined ? parsed.value : parseJson(all.subarray(FRAME_PREFIX, FRAME_PREFIX + jsonLength));
+    return { json, bin: all.subarray(FRAME_PREFIX + jsonLength) };
   }
 
   #peek(n: number): Buffer {
