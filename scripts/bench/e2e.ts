@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { loadClientConfig, openSession, signRpms, unlockKey } from '@signet/client';
 import { bytesToSign, readPackageHead } from '@signet/rpm';
-import { BIN } from '../lib/run.ts';
+import { BIN, onLines } from '../lib/run.ts';
 import type { BenchDeployment } from './deployment.ts';
 import { nowNs, percentile, processCpuSeconds, secondsSince } from './stats.ts';
 
@@ -57,16 +57,9 @@ export async function runBatch(b: BenchDeployment, key: string, files: string[],
   let stderr = '';
   const code = await new Promise<number>((resolve, reject) => {
     const child = spawn(process.execPath, args, { env: b.envFor('client', extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
-    let buf = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        stamps.push(secondsSince(start));
-        if (!(JSON.parse(line) as { ok: boolean }).ok) failures++;
-      }
+    onLines(child.stdout, (line) => {
+      stamps.push(secondsSince(start));
+      if (!(JSON.parse(line) as { ok: boolean }).ok) failures++;
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);

@@ -57,6 +57,19 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
+/** Calls `fn` with each complete line `stream` produces (without its newline). */
+export function onLines(stream: NodeJS.ReadableStream | null | undefined, fn: (line: string) => void): void {
+  let buf = '';
+  stream?.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      fn(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+  });
+}
+
 /**
  * Starts a long-running program and follows its JSON log lines: `entry` run by this Node,
  * or by `interpreter` (e.g. /bin/sh for an installed launcher script).
@@ -87,17 +100,7 @@ export function startDaemon(entry: string, args: string[], env: NodeJS.ProcessEn
       }
     }
   };
-  for (const stream of [child.stdout, child.stderr]) {
-    let buf = '';
-    stream.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        onLine(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-      }
-    });
-  }
+  for (const stream of [child.stdout, child.stderr]) onLines(stream, onLine);
   return {
     child,
     lines,
@@ -111,7 +114,13 @@ export function startDaemon(entry: string, args: string[], env: NodeJS.ProcessEn
         }
       }
       return new Promise((resolve, reject) => {
-        const w = { pred, resolve };
+        const w = {
+          pred,
+          resolve: (l: Record<string, unknown>) => {
+            clearTimeout(timer);
+            resolve(l);
+          },
+        };
         waiters.add(w);
         const timer = setTimeout(() => {
           waiters.delete(w);

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawnInNamespace } from '../helpers/netns.ts';
+import { onLines } from '../../scripts/lib/run.ts';
 
 export type LogLine = Record<string, unknown>;
 
@@ -64,17 +65,7 @@ export function startNsDaemon(label: string, ns: string, entry: string, args: st
       }
     }
   };
-  for (const stream of [child.stdout, child.stderr]) {
-    let buf = '';
-    stream?.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        onLine(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-      }
-    });
-  }
+  for (const stream of [child.stdout, child.stderr]) onLines(stream, onLine);
   const tail = (n = 15): string => raw.slice(-n).join('\n');
   return {
     label,

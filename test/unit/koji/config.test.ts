@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadKojiProfile } from '../../../packages/client/src/koji/index.ts';
+import { codeOf } from '../../helpers/error-code.ts';
 
 let dir: string;
 let etc: string;
@@ -13,14 +14,6 @@ function write(file: string, text: string): void {
   fs.writeFileSync(file, text);
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
-}
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signet-'));

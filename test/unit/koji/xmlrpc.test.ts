@@ -11,19 +11,12 @@ import {
   kojiFaultErrorCode,
 } from '../../../packages/client/src/koji/index.ts';
 import type { KojiValue } from '../../../packages/client/src/koji/index.ts';
+import { codeOf } from '../../helpers/error-code.ts';
 
 function roundTrip(v: KojiValue): KojiValue {
   return decodeResponse(encodeResponse(v));
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
-}
 
 describe('Koji XML-RPC codec', () => {
   it('round-trips every type', () => {

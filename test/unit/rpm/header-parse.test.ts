@@ -8,23 +8,14 @@ import {
   getStringArray,
   hasTag,
   parseHeader,
-  RpmError,
 } from '@signet/rpm';
 import type { HeaderLimits, ParsedHeader } from '@signet/rpm';
 import { buildHeader, e, setEntry, storeStart, str, T } from './builder.ts';
+import { codeOf } from '../../helpers/error-code.ts';
 
 const SIG: HeaderLimits = { maxTags: 32, maxDataBytes: 64 * 1024 * 1024 };
 const MAIN: HeaderLimits = { maxTags: 65535, maxDataBytes: 32 * 1024 * 1024 };
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof RpmError) return err.code;
-    throw err;
-  }
-  return 'no error';
-}
 
 const sample = () =>
   buildHeader(63, [

@@ -9,21 +9,12 @@ import {
   parsePackageHead,
   PayloadVerifier,
   requireHeaderOnlySignable,
-  RpmError,
 } from '@signet/rpm';
 import type { PackageLayout } from '@signet/rpm';
 import { buildHeader, buildLead, buildPackage, e } from './builder.ts';
 import { makeMain, makePackage, makeSig } from './fixtures.ts';
+import { codeOf } from '../../helpers/error-code.ts';
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof RpmError) return err.code;
-    throw err;
-  }
-  return 'no error';
-}
 
 const MAIN_LIMITS = { maxTags: 65535, maxDataBytes: 1 << 25 };
 

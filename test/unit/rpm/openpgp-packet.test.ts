@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseV4Signature, readPacketHeader, readSubpackets, MAX_SIGNATURE_PACKET_BYTES } from '@signet/rpm';
+import { codeOf } from '../../helpers/error-code.ts';
 
 /** The shared OpenPGP signature-packet parser: every length form, every bound. */
 
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-};
 
 /** One subpacket with the given length encoding (1, 2 or 5 length bytes). */
 function sub(type: number, body: Buffer, form: 1 | 2 | 5 = 1): Buffer {

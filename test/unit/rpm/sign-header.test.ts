@@ -8,24 +8,15 @@ import {
   layoutHeader,
   parseHeader,
   regionlessHeaderSize,
-  RpmError,
   signatureTagFor,
 } from '@signet/rpm';
 import type { ParsedHeader } from '@signet/rpm';
 import { buildHeader, e, fakeSignaturePacket, T } from './builder.ts';
 import type { RawEntry } from './builder.ts';
+import { codeOf } from '../../helpers/error-code.ts';
 
 const SIG = { maxTags: 32, maxDataBytes: 64 * 1024 * 1024 };
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof RpmError) return err.code;
-    throw err;
-  }
-  return 'no error';
-}
 
 /** A typical rpmbuild 4.18 signature header, with `reserve` bytes of RESERVEDSPACE. */
 function unsignedSig(reserve = 4128, extra: RawEntry[] = []): ParsedHeader {

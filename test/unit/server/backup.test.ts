@@ -6,9 +6,10 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runAdmin, type AdminIO } from '../../../packages/server/src/admin/index.ts';
 import {
-  AuditLog, BACKUP_MAGIC, createBackup, KeyStore, KeyStoreError, parseBackupHeader, restoreBackup, SCHEMA_VERSION,
+  AuditLog, BACKUP_MAGIC, createBackup, KeyStore, parseBackupHeader, restoreBackup, SCHEMA_VERSION,
 } from '../../../packages/server/src/keystore/index.ts';
 import { removeDir, tempDir } from './helpers.ts';
+import { codeOf } from '../../helpers/error-code.ts';
 
 let dir: string;
 let state: string;
@@ -24,15 +25,6 @@ async function admin(...args: string[]): Promise<{ code: number; stdout: string;
   return { code, stdout, stderr };
 }
 
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KeyStoreError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
 
 function verifyState(stateDir: string): ReturnType<AuditLog['verify']> {
   const log = AuditLog.open(stateDir);
@@ -98,8 +90,8 @@ describe('backup and restore', () => {
   it('refuses an existing backup file and an existing state without --force; --force keeps the old state aside', async () => {
     const file = path.join(dir, 'b.bak');
     createBackup(state, file);
-    expect(code(() => createBackup(state, file))).toBe('BACKUP_EXISTS');
-    expect(code(() => restoreBackup(file, state))).toBe('RESTORE_EXISTS');
+    expect(codeOf(() => createBackup(state, file))).toBe('BACKUP_EXISTS');
+    expect(codeOf(() => restoreBackup(file, state))).toBe('RESTORE_EXISTS');
     const s = await KeyStore.open(state, { argon2: 'min' });
     s.addUser('carol'); // a change after the backup
     s.close();
@@ -126,17 +118,17 @@ describe('backup and restore', () => {
     const flipped = Buffer.from(good);
     flipped[offset + 5000] = (flipped[offset + 5000] as number) ^ 1;
     const target = path.join(dir, 'target');
-    expect(code(() => restoreBackup(variant('flip', flipped), target))).toBe('BACKUP_CORRUPT');
-    expect(code(() => restoreBackup(variant('short', good.subarray(0, good.length - 1)), target))).toBe('BACKUP_CORRUPT');
-    expect(code(() => restoreBackup(variant('long', Buffer.concat([good, Buffer.from('x')])), target))).toBe('BACKUP_CORRUPT');
-    expect(code(() => restoreBackup(variant('db', good.subarray(offset)), target))).toBe('BACKUP_CORRUPT');
-    expect(code(() => restoreBackup(variant('json', Buffer.concat([Buffer.from(`${BACKUP_MAGIC}{"format":1}\n`), good.subarray(offset)])), target))).toBe('BACKUP_CORRUPT');
-    expect(code(() => restoreBackup(path.join(dir, 'missing'), target))).toBe('BACKUP_CORRUPT');
+    expect(codeOf(() => restoreBackup(variant('flip', flipped), target))).toBe('BACKUP_CORRUPT');
+    expect(codeOf(() => restoreBackup(variant('short', good.subarray(0, good.length - 1)), target))).toBe('BACKUP_CORRUPT');
+    expect(codeOf(() => restoreBackup(variant('long', Buffer.concat([good, Buffer.from('x')])), target))).toBe('BACKUP_CORRUPT');
+    expect(codeOf(() => restoreBackup(variant('db', good.subarray(offset)), target))).toBe('BACKUP_CORRUPT');
+    expect(codeOf(() => restoreBackup(variant('json', Buffer.concat([Buffer.from(`${BACKUP_MAGIC}{"format":1}\n`), good.subarray(offset)])), target))).toBe('BACKUP_CORRUPT');
+    expect(codeOf(() => restoreBackup(path.join(dir, 'missing'), target))).toBe('BACKUP_CORRUPT');
     const header = good.subarray(0, offset).toString().replace(`"schemaVersion":${SCHEMA_VERSION}`, `"schemaVersion":${SCHEMA_VERSION + 1}`);
-    expect(code(() => restoreBackup(variant('newer', Buffer.concat([Buffer.from(header), good.subarray(offset)])), target))).toBe('SCHEMA_TOO_NEW');
+    expect(codeOf(() => restoreBackup(variant('newer', Buffer.concat([Buffer.from(header), good.subarray(offset)])), target))).toBe('SCHEMA_TOO_NEW');
     // A manifest edited to claim another schema than its database holds.
     const older = good.subarray(0, offset).toString().replace(`"schemaVersion":${SCHEMA_VERSION}`, '"schemaVersion":1');
-    expect(code(() => restoreBackup(variant('older', Buffer.concat([Buffer.from(older), good.subarray(offset)])), target))).toBe('BACKUP_CORRUPT');
+    expect(codeOf(() => restoreBackup(variant('older', Buffer.concat([Buffer.from(older), good.subarray(offset)])), target))).toBe('BACKUP_CORRUPT');
     expect(fs.existsSync(target)).toBe(false);
     expect(fs.readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
   });
@@ -148,7 +140,7 @@ describe('backup and restore', () => {
     const file = path.join(dir, 'b.bak');
     expect(createBackup(state, file).manifest.auditIntact).toBe(false);
     const target = path.join(dir, 'target');
-    expect(code(() => restoreBackup(file, target))).toBe('AUDIT_CHAIN_BROKEN');
+    expect(codeOf(() => restoreBackup(file, target))).toBe('AUDIT_CHAIN_BROKEN');
     expect(fs.existsSync(target)).toBe(false);
   });
 
