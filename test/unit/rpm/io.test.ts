@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +7,7 @@ import { buildSignatureHeader, extractSignatures, loadPackage, readPackageHead, 
 import { syncDirShared } from '../../../packages/rpm/src/io/files.ts';
 import { e, fakeSignaturePacket } from './builder.ts';
 import { makePackage } from './fixtures.ts';
+import { codeOfAsync } from '../../helpers/error-code.ts';
 
 const INTEROP = '/work/shared/interop';
 
@@ -16,16 +18,6 @@ beforeEach(() => {
 afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof RpmError) return err.code;
-    throw err;
-  }
-  return 'no error';
-}
 
 function put(name: string, bytes: Buffer, mode = 0o640): string {
   const file = path.join(dir, name);
@@ -52,6 +44,14 @@ describe('readPackageHead', () => {
     await expect(readPackageHead(path.join(dir, 'missing.rpm'))).rejects.toMatchObject({ code: 'RPM_IO' });
     await expect(readPackageHead(dir)).rejects.toMatchObject({ code: 'RPM_IO' });
   });
+
+  it('refuses a FIFO at once, without waiting for a writer', async () => {
+    const fifo = path.join(dir, 'pipe.rpm');
+    const made = spawnSync('mkfifo', [fifo]);
+    expect(made.status).toBe(0);
+    await expect(readPackageHead(fifo)).rejects.toMatchObject({ code: 'RPM_IO', message: expect.stringContaining('not a regular file') });
+    await expect(loadPackage(fifo, { verifyPayload: true })).rejects.toMatchObject({ code: 'RPM_IO' });
+  }, 5_000);
 
   it('does not need the payload to be readable or even present', async () => {
     const { file, payload } = makePackage({ payload: Buffer.alloc(4096, 9) });
@@ -157,7 +157,7 @@ describe('writeSignedPackage', () => {
       fs.writeFileSync(file, swapped);
       const built = buildSignatureHeader(layout.signatureHeader, packet, 1);
       for (const dest of [undefined, path.join(dir, `c${reserve}-out.rpm`)]) {
-        const code = await codeOf(writeSignedPackage({ src: file, dest, layout, newSignatureRegion: built.region }));
+        const code = await codeOfAsync(writeSignedPackage({ src: file, dest, layout, newSignatureRegion: built.region }));
         expect(code, `reserve ${reserve} dest ${dest}`).toBe('RPM_CHANGED');
         expect(fs.readFileSync(file).equals(swapped)).toBe(true);
         if (dest !== undefined) expect(fs.existsSync(dest)).toBe(false);
@@ -172,16 +172,16 @@ describe('writeSignedPackage', () => {
     const { layout } = await readPackageHead(file);
     const built = buildSignatureHeader(layout.signatureHeader, packet, 1);
     const garbage = Buffer.alloc(built.region.length, 0x41);
-    expect(await codeOf(writeSignedPackage({ src: file, layout, newSignatureRegion: garbage }))).toBe('RPM_BAD_HEADER_MAGIC');
+    expect(await codeOfAsync(writeSignedPackage({ src: file, layout, newSignatureRegion: garbage }))).toBe('RPM_BAD_HEADER_MAGIC');
     const badPad = Buffer.from(built.region);
     const padAt = built.header.bytes.length;
     if (padAt < badPad.length) {
       badPad[padAt] = 1;
-      expect(await codeOf(writeSignedPackage({ src: file, layout, newSignatureRegion: badPad }))).toBe('RPM_BAD_REGION');
+      expect(await codeOfAsync(writeSignedPackage({ src: file, layout, newSignatureRegion: badPad }))).toBe('RPM_BAD_REGION');
     }
     const unpadded = built.header.bytes.length % 8 === 0 ? Buffer.concat([built.region, Buffer.alloc(8)]) : built.header.bytes;
-    expect(await codeOf(writeSignedPackage({ src: file, layout, newSignatureRegion: unpadded }))).toBe('RPM_BAD_REGION');
-    expect(await codeOf(writeSignedPackage({ src: file, layout, newSignatureRegion: built.region, sameSize: false }))).toBe('RPM_BAD_REGION');
+    expect(await codeOfAsync(writeSignedPackage({ src: file, layout, newSignatureRegion: unpadded }))).toBe('RPM_BAD_REGION');
+    expect(await codeOfAsync(writeSignedPackage({ src: file, layout, newSignatureRegion: built.region, sameSize: false }))).toBe('RPM_BAD_REGION');
     expect(fs.readFileSync(file).equals(original)).toBe(true);
   });
 
@@ -191,10 +191,10 @@ describe('writeSignedPackage', () => {
     const built = buildSignatureHeader(layout.signatureHeader, packet, 1);
     const destDir = path.join(dir, 'sub');
     fs.mkdirSync(path.join(destDir, 'signed.rpm'), { recursive: true });
-    const code = await codeOf(writeSignedPackage({ src: file, dest: path.join(destDir, 'signed.rpm'), layout, newSignatureRegion: built.region }));
+    const code = await codeOfAsync(writeSignedPackage({ src: file, dest: path.join(destDir, 'signed.rpm'), layout, newSignatureRegion: built.region }));
     expect(code).toBe('RPM_IO');
     expect(fs.readdirSync(destDir)).toEqual(['signed.rpm']);
-    expect(await codeOf(writeSignedPackage({ src: file, dest: path.join(dir, 'no', 'such', 'dir.rpm'), layout, newSignatureRegion: built.region }))).toBe('RPM_IO');
+    expect(await codeOfAsync(writeSignedPackage({ src: file, dest: path.join(dir, 'no', 'such', 'dir.rpm'), layout, newSignatureRegion: built.region }))).toBe('RPM_IO');
   });
 });
 
@@ -231,7 +231,7 @@ describe('loadPackage', () => {
     const damaged = Buffer.from(bytes);
     damaged[damaged.length - 1] = 0;
     const bad = put('bad.rpm', damaged);
-    expect(await codeOf(loadPackage(bad, { verifyPayload: true }))).toBe('RPM_PAYLOAD_DIGEST_MISMATCH');
+    expect(await codeOfAsync(loadPackage(bad, { verifyPayload: true }))).toBe('RPM_PAYLOAD_DIGEST_MISMATCH');
     // Without payload verification only the head is read.
     expect((await loadPackage(bad, { verifyPayload: false })).digests).toEqual({ headerSha256: true, headerSha1: true });
   });
@@ -247,7 +247,7 @@ describe('loadPackage', () => {
       const headOnly = (await loadPackage(corrupted, { verifyPayload: false, wholeFileMaxBytes })).digests;
       expect(headOnly.headerSha256).toBe(true);
       expect(Object.keys(headOnly).sort()).toEqual(['headerSha1', 'headerSha256']);
-      expect(await codeOf(loadPackage(editedFile, { verifyPayload: false, wholeFileMaxBytes }))).toBe('RPM_HEADER_DIGEST_MISMATCH');
+      expect(await codeOfAsync(loadPackage(editedFile, { verifyPayload: false, wholeFileMaxBytes }))).toBe('RPM_HEADER_DIGEST_MISMATCH');
     }
   });
 
@@ -258,9 +258,9 @@ describe('loadPackage', () => {
       await expect(loadPackage(cut, { verifyPayload: true, wholeFileMaxBytes })).rejects.toMatchObject({ code: 'RPM_TRUNCATED', message: expect.stringContaining(cut) });
       const html = put('page.rpm', Buffer.from('<html>nope</html>'));
       await expect(loadPackage(html, { verifyPayload: true, wholeFileMaxBytes })).rejects.toMatchObject({ code: 'RPM_NOT_RPM', message: expect.stringContaining(html) });
-      expect(await codeOf(loadPackage(path.join(dir, 'missing.rpm'), { verifyPayload: true, wholeFileMaxBytes }))).toBe('RPM_IO');
-      expect(await codeOf(loadPackage(dir, { verifyPayload: true, wholeFileMaxBytes }))).toBe('RPM_IO');
-      expect(await codeOf(loadPackage(put('a.rpm', full), { verifyPayload: true, wholeFileMaxBytes, limits: { mainMaxBytes: 16 } }))).not.toBe('no error');
+      expect(await codeOfAsync(loadPackage(path.join(dir, 'missing.rpm'), { verifyPayload: true, wholeFileMaxBytes }))).toBe('RPM_IO');
+      expect(await codeOfAsync(loadPackage(dir, { verifyPayload: true, wholeFileMaxBytes }))).toBe('RPM_IO');
+      expect(await codeOfAsync(loadPackage(put('a.rpm', full), { verifyPayload: true, wholeFileMaxBytes, limits: { mainMaxBytes: 16 } }))).not.toBeUndefined();
     }
   });
 
@@ -272,7 +272,7 @@ describe('loadPackage', () => {
       throw new RpmError('RPM_NEEDS_V3', 'refused by the caller');
     };
     for (const wholeFileMaxBytes of [undefined, 0]) {
-      expect(await codeOf(loadPackage(corrupted, { verifyPayload: true, wholeFileMaxBytes, checkHead }))).toBe('RPM_NEEDS_V3');
+      expect(await codeOfAsync(loadPackage(corrupted, { verifyPayload: true, wholeFileMaxBytes, checkHead }))).toBe('RPM_NEEDS_V3');
     }
     const { layout } = await readPackageHead(corrupted);
     expect(seen).toEqual([layout.mainEnd, layout.mainEnd]);
@@ -310,7 +310,7 @@ describe('writeSignedPackage from the bytes in memory', () => {
     const built = buildSignatureHeader(loaded.layout.signatureHeader, packet, 1);
     fs.writeFileSync(file, makePackage({ name: 'swapped' }).file);
     const contents = { bytes: loaded.bytes as Buffer, mode: loaded.mode };
-    expect(await codeOf(writeSignedPackage({ src: file, layout: loaded.layout, newSignatureRegion: built.region, contents }))).toBe('RPM_CHANGED');
+    expect(await codeOfAsync(writeSignedPackage({ src: file, layout: loaded.layout, newSignatureRegion: built.region, contents }))).toBe('RPM_CHANGED');
     fs.writeFileSync(file, loaded.bytes as Buffer);
     expect((await writeSignedPackage({ src: file, layout: loaded.layout, newSignatureRegion: built.region, contents })).method).toBe('patched-in-place');
   });
@@ -332,9 +332,9 @@ describe('writeSignedPackage from the bytes in memory', () => {
     const built = buildSignatureHeader(loaded.layout.signatureHeader, packet, 1);
     const dest = path.join(dir, 'out.rpm');
     const other = makePackage({ name: 'other' }).file;
-    expect(await codeOf(writeSignedPackage({ src, dest, layout: loaded.layout, newSignatureRegion: built.region, contents: { bytes: other, mode: 0o644 } }))).toBe('RPM_CHANGED');
+    expect(await codeOfAsync(writeSignedPackage({ src, dest, layout: loaded.layout, newSignatureRegion: built.region, contents: { bytes: other, mode: 0o644 } }))).toBe('RPM_CHANGED');
     const short = (loaded.bytes as Buffer).subarray(0, loaded.layout.mainEnd - 1);
-    expect(await codeOf(writeSignedPackage({ src, dest, layout: loaded.layout, newSignatureRegion: built.region, contents: { bytes: short, mode: 0o644 } }))).toBe('RPM_CHANGED');
+    expect(await codeOfAsync(writeSignedPackage({ src, dest, layout: loaded.layout, newSignatureRegion: built.region, contents: { bytes: short, mode: 0o644 } }))).toBe('RPM_CHANGED');
     expect(fs.existsSync(dest)).toBe(false);
     expect(leftovers()).toEqual([]);
   });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -6,6 +7,13 @@ import { RpmError } from '../errors.ts';
 import type { PackageLayout } from '../locate.ts';
 
 /** Re-labels an error with the file it concerns: RpmErrors keep their code, others become RPM_IO. */
+/**
+ * Flags to open a package for reading: O_NONBLOCK so that opening a FIFO does not wait for
+ * a writer (the caller then refuses anything that is not a regular file; on a regular
+ * file the flag changes nothing).
+ */
+export const READ_PACKAGE_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
+
 export function withFile(file: string, err: unknown): RpmError {
   if (err instanceof RpmError) {
     if (err.message.startsWith(`${file}: `)) return err;

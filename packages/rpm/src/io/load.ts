@@ -6,12 +6,12 @@ import { RpmError } from '../errors.ts';
 import type { PackageLimits } from '../limits.ts';
 import { locatePackage } from '../locate.ts';
 import type { PackageLayout } from '../locate.ts';
-import { readAt, withFile } from './files.ts';
+import { READ_PACKAGE_FLAGS, withFile } from './files.ts';
+import { readHeadAt } from './read-head.ts';
+import { streamPayload } from './verify.ts';
 
 /** Packages up to this size are read whole, in one read, and kept in memory for the write. */
 export const WHOLE_FILE_MAX_BYTES = 512 * 1024;
-/** Largest payload read buffer: larger packages stream through one buffer of this size. */
-export const PAYLOAD_CHUNK_BYTES = 1024 * 1024;
 /** First read of a large package's head; the locator asks for more if the headers are larger. */
 const HEAD_FIRST_READ = 64 * 1024;
 
@@ -55,30 +55,6 @@ async function readWhole(fh: FileHandle, size: number): Promise<Buffer> {
   return buf.subarray(0, size);
 }
 
-/** Reads as far as the locator asks, starting with one generous read. */
-async function readHead(fh: FileHandle, size: number, limits: Partial<PackageLimits> | undefined): Promise<PackageLayout> {
-  let buf = await readAt(fh, 0, Math.min(size, HEAD_FIRST_READ));
-  for (;;) {
-    const step = locatePackage(buf, limits);
-    if (step.complete) return step.layout;
-    if (buf.length >= size) throw new RpmError('RPM_TRUNCATED', `file is ${size} bytes, its headers need ${step.need}`);
-    const more = await readAt(fh, buf.length, Math.min(step.need, size) - buf.length);
-    buf = Buffer.concat([buf, more]);
-  }
-}
-
-/** Streams `[E, EOF)` through the verifier with one buffer of min(1 MiB, payload size). */
-async function streamPayload(fh: FileHandle, layout: PackageLayout, size: number, verifier: PayloadVerifier): Promise<void> {
-  const buf = Buffer.allocUnsafe(Math.max(1, Math.min(PAYLOAD_CHUNK_BYTES, size - layout.mainEnd)));
-  let position = layout.mainEnd;
-  for (;;) {
-    const { bytesRead } = await fh.read(buf, 0, buf.length, position);
-    if (bytesRead === 0) break;
-    verifier.update(buf.subarray(0, bytesRead));
-    position += bytesRead;
-  }
-}
-
 /**
  * Opens a package once and checks it for signing: parses the lead and both headers, runs
  * `checkHead`, checks SHA256HEADER/SHA1HEADER and, with `verifyPayload`, PAYLOADDIGEST,
@@ -93,7 +69,7 @@ async function streamPayload(fh: FileHandle, layout: PackageLayout, size: number
 export async function loadPackage(file: string, options: LoadPackageOptions): Promise<LoadedPackage> {
   let fh: FileHandle | undefined;
   try {
-    fh = await open(file, 'r');
+    fh = await open(file, READ_PACKAGE_FLAGS);
     const stat = await fh.stat();
     if (!stat.isFile()) throw new RpmError('RPM_IO', 'not a regular file');
     const size = stat.size;
@@ -106,7 +82,7 @@ export async function loadPackage(file: string, options: LoadPackageOptions): Pr
       if (!step.complete) throw new RpmError('RPM_TRUNCATED', `file is ${size} bytes, its headers need ${step.need}`);
       layout = step.layout;
     } else {
-      layout = await readHead(fh, size, options.limits);
+      layout = await readHeadAt(fh, size, options.limits, HEAD_FIRST_READ);
     }
     options.checkHead?.(layout);
     const header = checkHeaderDigests(layout);

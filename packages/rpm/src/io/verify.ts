@@ -3,9 +3,10 @@ import type { FileHandle } from 'node:fs/promises';
 import { checkHeaderDigests, PayloadVerifier } from '../digests.ts';
 import type { DigestReport } from '../digests.ts';
 import type { PackageLayout } from '../locate.ts';
-import { assertUnchanged, withFile } from './files.ts';
+import { assertUnchanged, READ_PACKAGE_FLAGS, withFile } from './files.ts';
 
-const CHUNK = 1024 * 1024;
+/** Largest payload read buffer: larger payloads stream through one buffer of this size. */
+export const PAYLOAD_CHUNK_BYTES = 1024 * 1024;
 
 /**
  * Checks every digest the package carries: SHA256HEADER/SHA1HEADER against the main
@@ -17,22 +18,28 @@ const CHUNK = 1024 * 1024;
 export async function verifyPackageDigests(file: string, layout: PackageLayout): Promise<DigestReport> {
   let fh: FileHandle | undefined;
   try {
-    fh = await open(file, 'r');
+    fh = await open(file, READ_PACKAGE_FLAGS);
     await assertUnchanged(fh, layout);
     const header = checkHeaderDigests(layout);
     const verifier = new PayloadVerifier(layout);
-    const buf = Buffer.alloc(CHUNK);
-    let position = layout.mainEnd;
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, position);
-      if (bytesRead === 0) break;
-      verifier.update(buf.subarray(0, bytesRead));
-      position += bytesRead;
-    }
+    const { size } = await fh.stat();
+    await streamPayload(fh, layout, size, verifier);
     return { ...header, ...verifier.finish() };
   } catch (err) {
     throw withFile(file, err);
   } finally {
     await fh?.close().catch(() => undefined);
+  }
+}
+
+/** Streams `[E, EOF)` through `verifier` with one buffer of min(1 MiB, payload size). */
+export async function streamPayload(fh: FileHandle, layout: PackageLayout, size: number, verifier: PayloadVerifier): Promise<void> {
+  const buf = Buffer.allocUnsafe(Math.max(1, Math.min(PAYLOAD_CHUNK_BYTES, size - layout.mainEnd)));
+  let position = layout.mainEnd;
+  for (;;) {
+    const { bytesRead } = await fh.read(buf, 0, buf.length, position);
+    if (bytesRead === 0) break;
+    verifier.update(buf.subarray(0, bytesRead));
+    position += bytesRead;
   }
 }
