@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileBounded } from './bounded-read.ts';
 import path from 'node:path';
 import { z } from 'zod';
 import { SignetError } from './errors.ts';
@@ -46,9 +46,7 @@ export function parseConfig<S extends z.ZodType<{ tls: TlsFiles }>>(schema: S, r
 /** Reads a JSON config file, bounded; `parseConfig` then validates it. */
 export function readConfigFile(file: string, what: string): unknown {
   try {
-    const text = readFileSync(file);
-    if (text.length > MAX_CONFIG_BYTES) throw new Error(`larger than ${MAX_CONFIG_BYTES} bytes`);
-    return JSON.parse(text.toString('utf8'));
+    return JSON.parse(readFileBounded(file, MAX_CONFIG_BYTES).data.toString('utf8'));
   } catch (cause) {
     throw new ConfigError('CONFIG_INVALID', `cannot read ${what} config ${file}: ${(cause as Error).message}`, { cause });
   }

@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
+import { readFileBounded } from '../bounded-read.ts';
 import { createSecureContext } from 'node:tls';
 import { TlsConfigError } from './material.ts';
 
@@ -84,28 +85,12 @@ const statKey = (s: Stats): string => `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}`
 
 /** Reads at most MAX_CRL_BUNDLE_BYTES of a regular file; undefined when it does not exist. */
 function readBounded(file: string): BoundedRead | undefined {
-  let fd: number;
   try {
-    fd = openSync(file, 'r');
+    const { data, stat } = readFileBounded(file, MAX_CRL_BUNDLE_BYTES);
+    return { data, key: statKey(stat) };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new TlsConfigError('TLS_FILE_UNREADABLE', `cannot read the CRL file ${file}: ${(err as Error).message}`, { cause: err });
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new Error('not a regular file');
-    if (st.size > MAX_CRL_BUNDLE_BYTES) throw new Error(`larger than ${MAX_CRL_BUNDLE_BYTES} bytes`);
-    // One byte more than announced: a file growing under us is noticed, not cut short.
-    const buf = Buffer.alloc(st.size + 1);
-    let got = 0;
-    for (let n = 1; n > 0 && got < buf.length; got += n) n = readSync(fd, buf, got, buf.length - got, got);
-    if (got !== st.size) throw new Error('changed while being read');
-    return { data: buf.subarray(0, got), key: statKey(st) };
-  } catch (err) {
-    if (err instanceof TlsConfigError) throw err;
-    throw new TlsConfigError('TLS_FILE_UNREADABLE', `cannot read the CRL file ${file}: ${(err as Error).message}`, { cause: err });
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileBounded } from '../bounded-read.ts';
 import { SignetError } from '../errors.ts';
 
 /** Paths to one party's TLS identity and the CA bundle it trusts. */
@@ -23,9 +23,7 @@ const MAX_PEM = 1024 * 1024;
 export function loadTlsMaterial(paths: TlsPaths): TlsMaterial {
   const read = (what: string, file: string): Buffer => {
     try {
-      const buf = readFileSync(file);
-      if (buf.length > MAX_PEM) throw new Error(`larger than ${MAX_PEM} bytes`);
-      return buf;
+      return readFileBounded(file, MAX_PEM).data;
     } catch (cause) {
       throw new TlsConfigError('TLS_FILE_UNREADABLE', `cannot read the ${what} file ${file}: ${(cause as Error).message}`, { cause });
     }
