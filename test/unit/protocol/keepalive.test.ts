@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Liveness, tickInterval } from '@signet/protocol';
+import { KeepaliveConfig, Liveness, tickInterval } from '@signet/protocol';
 
 describe('link liveness clock', () => {
   it('pings every interval while the peer answers, and never declares it dead', () => {
@@ -35,5 +35,15 @@ describe('link liveness clock', () => {
     expect(tickInterval({ intervalMs: 2000, deadAfterMs: 6000 })).toBe(1000);
     expect(tickInterval({ intervalMs: 200, deadAfterMs: 600 })).toBe(100);
     expect(tickInterval({ intervalMs: 0, deadAfterMs: 1000 })).toBe(250);
+  });
+});
+
+describe('keepalive settings', () => {
+  it('refuse a dead-link deadline shorter than two heartbeats; accept it with heartbeats off', () => {
+    expect(KeepaliveConfig.safeParse({}).success).toBe(true);
+    expect(KeepaliveConfig.safeParse({ intervalMs: 60_000 }).success).toBe(false); // default deadAfterMs 45 s
+    expect(KeepaliveConfig.safeParse({ intervalMs: 2_000, deadAfterMs: 3_999 }).success).toBe(false);
+    expect(KeepaliveConfig.safeParse({ intervalMs: 2_000, deadAfterMs: 4_000 }).success).toBe(true);
+    expect(KeepaliveConfig.safeParse({ intervalMs: 0, deadAfterMs: 500 }).success).toBe(true);
   });
 });

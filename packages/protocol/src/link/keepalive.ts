@@ -17,6 +17,11 @@ export const KeepaliveConfig = z
     /** TCP keepalive initial delay on every socket; 0 turns it off. */
     tcpKeepAliveMs: z.number().int().min(0).max(3_600_000).default(15_000),
   })
+  // A deadline shorter than two heartbeats would declare healthy idle links dead.
+  .refine((k) => k.intervalMs === 0 || k.deadAfterMs >= 2 * k.intervalMs, {
+    message: 'keepalive.deadAfterMs must be at least twice keepalive.intervalMs (or set intervalMs to 0)',
+    path: ['deadAfterMs'],
+  })
   .prefault({});
 export type KeepaliveConfig = z.infer<typeof KeepaliveConfig>;
 
