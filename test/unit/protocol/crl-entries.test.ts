@@ -110,6 +110,10 @@ describe('RevocationWatch', () => {
       current = [...bundle]; // a reload of the same revocations: nobody is ended twice
       await tick();
       expect(log).toEqual(['change 2', 'end mallory', 'change 2']);
+      // A connection registered after the change (its handshake used the older CRL) is checked at once.
+      watch.track('late-mallory', der(certs['mallory'] as Buffer), () => log.push('end late-mallory'));
+      watch.track('late-alice', der(certs['alice'] as Buffer), () => log.push('end late-alice'));
+      expect(log.at(-1)).toBe('end late-mallory');
     } finally {
       watch.stop();
     }

@@ -1,5 +1,5 @@
 import { CRL_RECHECK_MS, type CrlSource } from './crl.ts';
-import { isRevokedBy, parseCrlEntries } from './crl-entries.ts';
+import { isRevokedBy, parseCrlEntries, type CrlEntries } from './crl-entries.ts';
 
 /**
  * Follows a CRL file and ends open connections its new versions revoke. node:tls applies a
@@ -19,6 +19,8 @@ export interface RevocationWatchOptions {
 export class RevocationWatch<T> {
   private readonly tracked = new Map<T, { cert: Buffer; end: () => void }>();
   private readonly timer: NodeJS.Timeout | undefined;
+  /** Entries of the newest CRLs seen, for connections registered after the change. */
+  private latest: CrlEntries[] = [];
 
   /** With no source (no `tls.crl`), tracking is a no-op. */
   constructor(source: CrlSource | undefined, opts: RevocationWatchOptions) {
@@ -36,6 +38,7 @@ export class RevocationWatch<T> {
         opts.onError(err as Error);
         return;
       }
+      this.latest = lists;
       for (const [conn, t] of this.tracked) {
         if (!isRevokedBy(t.cert, lists)) continue;
         this.tracked.delete(conn);
@@ -45,9 +48,18 @@ export class RevocationWatch<T> {
     this.timer.unref();
   }
 
-  /** Registers an open connection; `end` is called (once) if a new CRL revokes `cert` (DER). */
+  /**
+   * Registers an open connection; `end` is called (once) if a new CRL revokes `cert` (DER),
+   * or at once if a CRL seen since its handshake began already does (a CRL that arrived
+   * during the handshake, which used the older one).
+   */
   track(conn: T, cert: Buffer, end: () => void): void {
-    if (this.timer !== undefined) this.tracked.set(conn, { cert: Buffer.from(cert), end });
+    if (this.timer === undefined) return;
+    if (isRevokedBy(cert, this.latest)) {
+      end();
+      return;
+    }
+    this.tracked.set(conn, { cert: Buffer.from(cert), end });
   }
 
   untrack(conn: T): void {
