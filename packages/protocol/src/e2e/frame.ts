@@ -62,10 +62,11 @@ export class FrameDecoder {
   #buffered = 0;
   /** Bytes of an oversized attachment still to be discarded as they arrive. */
   #skipping = 0;
-  /** The current frame's attachment already passed `binLimit` (check once per frame). */
-  #admitted = false;
-  /** The current frame's message, parsed for that check (so it is not parsed twice). */
-  #admittedJson: { readonly value: unknown } | undefined;
+  /**
+   * The current frame's message, once its attachment passed `binLimit` (checked once per
+   * frame; kept so the message is not parsed twice). `JSON.parse` never yields undefined.
+   */
+  #admitted: unknown = undefined;
 
   constructor(limits: FrameLimits = DEFAULT_FRAME_LIMITS, options: DecoderOptions = {}) {
     this.#limits = limits;
@@ -103,10 +104,9 @@ export class FrameDecoder {
     if (binLength > this.#limits.maxBin) {
       throw new ProtocolError('FRAME_TOO_LARGE', `attachment of ${binLength} bytes exceeds the limit of ${this.#limits.maxBin}`);
     }
-    if (this.#binLimit && !this.#admitted && binLength > 0 && this.#buffered >= FRAME_PREFIX + jsonLength) {
+    if (this.#binLimit && this.#admitted === undefined && binLength > 0 && this.#buffered >= FRAME_PREFIX + jsonLength) {
       const json = parseJson(this.#peek(FRAME_PREFIX + jsonLength).subarray(FRAME_PREFIX));
-      this.#admitted = binLength <= this.#binLimit(json);
-      if (!this.#admitted) {
+      if (binLength > this.#binLimit(json)) {
         // Refused from the message itself: the attachment is discarded as it streams in.
         this.#take(FRAME_PREFIX + jsonLength);
         const present = Math.min(this.#buffered, binLength);
@@ -114,15 +114,14 @@ export class FrameDecoder {
         this.#skipping = binLength - present;
         return { json, bin: Buffer.alloc(0), oversized: binLength };
       }
-      this.#admittedJson = { value: json };
+      this.#admitted = json;
     }
     const total = FRAME_PREFIX + jsonLength + binLength;
     if (this.#buffered < total) return undefined;
-    const parsed = this.#admittedJson;
-    this.#admitted = false;
-    this.#admittedJson = undefined;
+    const parsed = this.#admitted;
+    this.#admitted = undefined;
     const all = this.#take(total);
-    const json = parsed !== undefined ? parsed.value : parseJson(all.subarray(FRAME_PREFIX, FRAME_PREFIX + jsonLength));
+    const json = parsed !== undefined ? parsed : parseJson(all.subarray(FRAME_PREFIX, FRAME_PREFIX + jsonLength));
     return { json, bin: all.subarray(FRAME_PREFIX + jsonLength) };
   }
 
