@@ -4,6 +4,8 @@ import type { KeyInfo } from '@signet/protocol/e2e';
 export interface UnlockedKey {
   info: KeyInfo;
   sign(data: Buffer): Promise<Buffer>;
+  /** Drops the key material; later sign() calls fail. Called when the session ends. */
+  dispose(): void;
 }
 
 /** One audit row, written durably before the signature leaves the server. */

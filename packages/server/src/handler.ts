@@ -11,20 +11,38 @@ export interface HandlerLimits {
   maxDataBytes: number;
 }
 
+/** A session's handler; close() ends it (server.ts calls it when the session ends). */
+export type SessionHandler = Handler & { close(): void };
+
+/** The handler of a session refused for load: every request is answered SERVER_BUSY. */
+export function busyHandler(why: string): SessionHandler {
+  const handler: Handler = async () => {
+    throw new ServerError('SERVER_BUSY', why);
+  };
+  return Object.assign(handler, { close: () => undefined });
+}
+
 /**
  * The request handler of one client session. The user is the common name of the inner
  * TLS client certificate, fixed for the session; unlocked keys live in this closure only
- * and are gone when the session ends.
+ * and are gone when the session ends: close() disposes them, and every later request
+ * (one still queued, or an unlock that completes afterwards) is refused SESSION_CLOSED.
  */
-/** The handler of a session refused for load: every request is answered SERVER_BUSY. */
-export function busyHandler(why: string): Handler {
-  return async () => {
-    throw new ServerError('SERVER_BUSY', why);
-  };
-}
-
-export function createHandler(user: string, backend: Backend, limits: HandlerLimits): Handler {
+export function createHandler(user: string, backend: Backend, limits: HandlerLimits): SessionHandler {
   const unlocked = new Map<string, UnlockedKey>();
+  let closed = false;
+
+  const ensureOpen = (): void => {
+    if (closed) throw new ServerError('SESSION_CLOSED', 'this session has ended; open a new session and unlock the key again');
+  };
+
+  // Threat: secret key material outliving its session in memory, and a request still
+  // in flight signing with a key after the session that unlocked it is gone.
+  const close = (): void => {
+    closed = true;
+    for (const key of unlocked.values()) key.dispose();
+    unlocked.clear();
+  };
 
   const keyFor = (name: string): UnlockedKey => {
     const key = unlocked.get(name);
@@ -35,6 +53,7 @@ export function createHandler(user: string, backend: Backend, limits: HandlerLim
   const signAndRecord = async (key: UnlockedKey, data: Buffer, kind: 'rpm-header' | 'data', subject: string): Promise<Buffer> => {
     const packet = await key.sign(data);
     // No signature without its audit record: the row is durable before the packet leaves.
+    // (A signature that completes after the session closed is still recorded: it was made.)
     await backend.recordSignature({
       user,
       keyFingerprint: key.info.fingerprint,
@@ -43,10 +62,13 @@ export function createHandler(user: string, backend: Backend, limits: HandlerLim
       sha256: createHash('sha256').update(data).digest('hex'),
       requestId: randomUUID(),
     });
+    // Closed meanwhile: recorded, but not sent.
+    ensureOpen();
     return packet;
   };
 
-  return async (req, bin) => {
+  const handler: Handler = async (req, bin) => {
+    ensureOpen();
     switch (req.op) {
       case 'hello':
         return { result: { version: PROTOCOL_VERSION, server: backend.serverName } };
@@ -62,6 +84,9 @@ export function createHandler(user: string, backend: Backend, limits: HandlerLim
       }
       case 'unlock': {
         const key = await backend.unlock(req.key, user, req.passphrase);
+        // Unlocked after the session ended: forget it at once.
+        if (closed) key.dispose();
+        ensureOpen();
         unlocked.set(req.key, key);
         return { result: { key: key.info } };
       }
@@ -91,4 +116,5 @@ export function createHandler(user: string, backend: Backend, limits: HandlerLim
       }
     }
   };
+  return Object.assign(handler, { close });
 }

@@ -6,5 +6,5 @@ export type { ServerErrorCode } from './errors.ts';
 export type { Backend, UnlockedKey, SignatureAudit } from './backend.ts';
 export { keyStoreBackend } from './keystore-backend.ts';
 export { createHandler } from './handler.ts';
-export type { Handler, HandlerLimits } from './handler.ts';
+export type { Handler, HandlerLimits, SessionHandler } from './handler.ts';
 export { backoffDelay } from './backoff.ts';

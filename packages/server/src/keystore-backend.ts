@@ -1,6 +1,7 @@
 import type { KeyInfo as WireKeyInfo } from '@signet/protocol/e2e';
 import type { Backend, SignatureAudit, UnlockedKey } from './backend.ts';
 import type { KeyStore, KeyInfo } from './keystore/index.ts';
+import { parseAuditEntry } from './keystore/audit.ts';
 
 /** What clients may know of a key: never its users, grants or anything secret. */
 function toWire(k: KeyInfo): WireKeyInfo {
@@ -20,6 +21,8 @@ function toWire(k: KeyInfo): WireKeyInfo {
  * transaction, with one fsync, instead of one fsync per signature. Each caller's promise
  * resolves only when its row is durable, so no signature leaves before its record; if
  * the write fails, every caller of that batch gets the error and no signature is sent.
+ * Each row is checked as it joins (Threat: one caller's invalid row failing the batch,
+ * and so other users' signatures); an invalid row rejects its own caller only.
  */
 const MAX_AUDIT_BATCH = 1024;
 
@@ -39,6 +42,7 @@ export function auditBatcher(write: (entries: SignatureAudit[]) => void): (entry
   };
   return (entry) =>
     new Promise<void>((resolve, reject) => {
+      parseAuditEntry(entry, new Date());
       if (pending.length === 0) setImmediate(flush);
       pending.push({ entry, resolve, reject });
     });
@@ -52,7 +56,7 @@ export function keyStoreBackend(store: KeyStore, serverName: string): Backend {
     publicKey: (name) => ({ info: toWire(store.getKey(name)), armored: store.publicKeyArmored(name) }),
     async unlock(key, user, passphrase): Promise<UnlockedKey> {
       const signer = await store.unlock(key, user, passphrase);
-      return { info: toWire(store.getKey(key)), sign: (data) => signer.sign(data) };
+      return { info: toWire(store.getKey(key)), sign: (data) => signer.sign(data), dispose: () => signer.dispose() };
     },
     changePassphrase: (key, user, passphrase, newPassphrase) => store.changePassphrase(key, user, passphrase, newPassphrase),
     recordSignature: auditBatcher((entries) => void store.recordAudits(entries)),

@@ -24,12 +24,6 @@ export function createInFlightGate(max: number): InFlightGate {
   };
 }
 
-/**
- * Serves one client session: reads frames from the inner TLS socket, validates each
- * request against the protocol schema, runs up to `maxInFlight` at once (a client
- * pipelines, it never waits a round trip per package), and writes each response as it
- * completes, tagged with its request id.
- */
 export interface RpcLimits extends FrameLimits {
   maxInFlight: number;
   /** Close the session after this long with nothing in flight and nothing received. */
@@ -38,6 +32,12 @@ export interface RpcLimits extends FrameLimits {
   binLimit: (op: string) => number;
 }
 
+/**
+ * Serves one client session: reads frames from the inner TLS socket, validates each
+ * request against the protocol schema, runs up to `maxInFlight` at once (a client
+ * pipelines, it never waits a round trip per package), and writes each response as it
+ * completes, tagged with its request id.
+ */
 export function serveRpc(socket: TLSSocket, handler: Handler, limits: RpcLimits, gate: InFlightGate, log: Logger): Promise<void> {
   const decoder = new FrameDecoder(limits, {
     binLimit: (json) => limits.binLimit(typeof (json as { op?: unknown })?.op === 'string' ? (json as { op: string }).op : ''),

@@ -1,4 +1,5 @@
 import { parseHeader, packageInfo, REGION_TAG, RpmError } from '@signet/rpm';
+import { AUDIT_SUBJECT_PATTERN } from './keystore/audit.ts';
 import { ServerError } from './errors.ts';
 
 /**
@@ -7,12 +8,23 @@ import { ServerError } from './errors.ts';
  * not a well-formed main header is refused, so sign-rpm-header signs only headers.
  */
 export function describeRpmHeader(bytes: Buffer, maxBytes: number): string {
+  let nevra: string;
   try {
     const header = parseHeader(bytes, REGION_TAG.IMMUTABLE, { maxTags: 65_535, maxDataBytes: maxBytes });
     if (header.bytes.length !== bytes.length) throw new RpmError('RPM_BAD_ENTRY', 'trailing bytes after the header');
-    return packageInfo(header).nevra;
+    nevra = packageInfo(header).nevra;
   } catch (err) {
     const why = err instanceof RpmError ? `${err.code}: ${err.message}` : 'unparseable';
     throw new ServerError('NOT_AN_RPM_HEADER', `the data is not an RPM main header (${why})`, { cause: err });
   }
+  // Threat: a client-chosen name that the audit log refuses (too long, control or non-ASCII
+  // bytes) would fail the whole group-commit batch, and so other users' signatures, after
+  // this one was made. Refused here, before anything is signed; the name is not echoed.
+  if (!AUDIT_SUBJECT_PATTERN.test(nevra)) {
+    throw new ServerError(
+      'NOT_AN_RPM_HEADER',
+      `the package name N-E:V-R.A (${nevra.length} characters) is not 1-512 printable ASCII characters, so it cannot be audited and is not signed`,
+    );
+  }
+  return nevra;
 }

@@ -6,7 +6,7 @@ import type { Backend } from './backend.ts';
 import { dialBridge } from './dial.ts';
 import { LinkPool } from './link-pool.ts';
 import { createInnerTlsAcceptor } from './inner-tls.ts';
-import { busyHandler, createHandler } from './handler.ts';
+import { busyHandler, createHandler, type SessionHandler } from './handler.ts';
 import { createInFlightGate, serveRpc } from './rpc-server.ts';
 
 export interface SigningServer {
@@ -90,12 +90,13 @@ export function createSigningServer(config: ServerConfig, backend: Backend, log:
         socket.destroy();
       }, config.limits.sessionLifetimeMs);
       lifetime.unref();
+      let handler: SessionHandler | undefined;
       try {
         // One user cannot take every session: past the limit the session only says busy.
         const overLimit = held >= config.limits.maxSessionsPerUser;
         if (overLimit) ulog.warn({ event: 'session-busy', held }, 'user is at limits.maxSessionsPerUser');
         else ulog.info({ event: 'session-start' }, 'client session started');
-        const handler = overLimit
+        handler = overLimit
           ? busyHandler(`user ${user} already holds ${held} sessions (limits.maxSessionsPerUser); retry later`)
           : createHandler(user, backend, config.limits);
         await serveRpc(
@@ -113,6 +114,8 @@ export function createSigningServer(config: ServerConfig, backend: Backend, log:
           ulog,
         );
       } finally {
+        // The session's unlocked keys are disposed, and nothing still queued signs.
+        handler?.close();
         clearTimeout(lifetime);
         revocations.untrack(socket);
         const left = (sessionsByUser.get(user) ?? 1) - 1;

@@ -37,4 +37,14 @@ describe('audit group commit', () => {
     expect(sizes).toEqual([1024, 1024, 452]);
     expect(order).toEqual(Array.from({ length: 2500 }, (_, n) => `p${n}`));
   });
+
+  it('rejects an invalid row at once, alone: the other callers of the batch are written', async () => {
+    const writes: string[][] = [];
+    const record = auditBatcher((entries) => void writes.push(entries.map((e) => e.subject)));
+    const bad = { ...entry(1), subject: 'x'.repeat(600) };
+    const results = await Promise.allSettled([record(entry(0)), record(bad), record({ ...entry(2), subject: 'caf\u00e9' }), record(entry(3))]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'AUDIT_INVALID' });
+    expect(writes).toEqual([['p0', 'p3']]);
+  });
 });

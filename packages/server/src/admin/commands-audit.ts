@@ -4,6 +4,7 @@ import path from 'node:path';
 import { AuditLog, MAX_AUDIT_LIMIT, verificationError, type AuditRecord, type AuditVerification } from '../keystore/index.ts';
 import type { ParsedCommand } from './args.ts';
 import { AdminError } from './errors.ts';
+import { table } from './format.ts';
 import type { AdminIO } from './io.ts';
 
 /** `admin audit show|verify|export`: read-only views of the hash-chained audit log. */
@@ -30,11 +31,6 @@ export function exportLine(r: AuditRecord): string {
     seq: r.seq, time: r.time, user: r.user, keyFingerprint: r.keyFingerprint, kind: r.kind, subject: r.subject,
     sha256: r.sha256, requestId: r.requestId, prevHash: r.prevHash, hash: r.hash,
   });
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')).join('\n') + '\n';
 }
 
 function verifySummary(v: AuditVerification): string[] {

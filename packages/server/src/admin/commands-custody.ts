@@ -28,7 +28,7 @@ function reason(value: string | undefined): RevocationReason {
 }
 
 /** The acting key admin: --by, or the key's only key admin. */
-function keyAdmin(store: KeyStore, key: string, by: string | undefined): string {
+export function keyAdmin(store: KeyStore, key: string, by: string | undefined): string {
   if (by !== undefined) return by;
   const admins = store.getKey(key).users.filter((u) => u.keyAdmin);
   if (admins.length !== 1) throw new AdminError('USAGE', `key '${key}' has ${admins.length} key admins; name the one acting with --by`);

@@ -9,7 +9,7 @@ import { AdminError } from './errors.ts';
 import type { AdminIO } from './io.ts';
 import { obtainPassphrase } from './passphrase.ts';
 import type { ParsedCommand } from './args.ts';
-import { runCustodyCommand } from './commands-custody.ts';
+import { keyAdmin, runCustodyCommand } from './commands-custody.ts';
 import { describe, isDirectory, keyJson, sigkey, table, writeOutput } from './format.ts';
 
 /** Each admin command: parsed arguments in, lines on stdout out. */
@@ -143,12 +143,7 @@ export async function runCommand(cmd: ParsedCommand, io: AdminIO): Promise<void>
       case 'grant': {
         const key = args['KEY'] as string;
         const user = args['USER'] as string;
-        let by = values.by;
-        if (by === undefined) {
-          const admins = store.getKey(key).users.filter((u) => u.keyAdmin);
-          if (admins.length !== 1) throw new AdminError('USAGE', `key '${key}' has ${admins.length} key admins; name the granter with --by`);
-          by = (admins[0] as { name: string }).name;
-        }
+        const by = keyAdmin(store, key, values.by);
         const byPassphrase = await obtainPassphrase(io, { file: values['by-passphrase-file'], option: '--by-passphrase-file', prompt: `Access passphrase of ${by} for ${key}: `, confirm: false });
         const newPassphrase = await obtainPassphrase(io, { file: values['passphrase-file'], option: '--passphrase-file', prompt: `New access passphrase for ${user}: `, confirm: true });
         await store.grant(key, user, { byUser: by, byPassphrase, newPassphrase, keyAdmin: values['key-admin'] === true });
