@@ -70,8 +70,8 @@ export function readKojiProfile(name: string, file: string | undefined): KojiPro
   return kojiProfileFrom(parseKojiIni(text, file), name, os.homedir(), [file]);
 }
 
-/** A logged-in session and the file source for `profile` (certificate login). */
-export async function openKoji(profile: KojiProfile): Promise<KojiContext> {
+/** A logged-in session and the file source for `profile` (certificate login), bounded by the client's `limits`. */
+export async function openKoji(profile: KojiProfile, limits: Pick<ClientConfig['limits'], 'maxHeaderBytes'>): Promise<KojiContext> {
   const read = (f: string | undefined): Buffer | undefined => (f === undefined ? undefined : fs.readFileSync(f));
   if (profile.authtype !== undefined && profile.authtype !== 'ssl') {
     throw new KojiError('KOJI_CONFIG_INVALID', `Koji profile [${profile.name}]: authtype ${profile.authtype} is not supported by signet; use authtype = ssl with a cert`);
@@ -80,7 +80,7 @@ export async function openKoji(profile: KojiProfile): Promise<KojiContext> {
   const ca = read(profile.serverca);
   const session = new KojiSession({ server: profile.server, tls: { ca, cert: read(profile.cert) }, ...(profile.timeoutMs === undefined ? {} : { timeoutMs: profile.timeoutMs }) });
   await session.sslLogin();
-  const files: HeaderSource = { topdir: profile.topdir, topurl: profile.topurl, ca, ...(profile.timeoutMs === undefined ? {} : { timeoutMs: profile.timeoutMs }) };
+  const files: HeaderSource = { topdir: profile.topdir, topurl: profile.topurl, ca, maxHeaderBytes: limits.maxHeaderBytes, ...(profile.timeoutMs === undefined ? {} : { timeoutMs: profile.timeoutMs }) };
   return { session, files };
 }
 
@@ -124,7 +124,7 @@ export async function runKojiCommand(command: 'sign-tag' | 'sign-build' | 'check
     }
     const profile = readKojiProfile(v.koji ?? 'koji', v['koji-config']);
     const sigkey = await sigkeyFor(config, v.key as string);
-    ctx = await openKoji(profile);
+    ctx = await openKoji(profile, config.limits);
     const moveToId = moveTo === undefined ? undefined : await requireTag(ctx, moveTo);
     const rpms =
       command === 'sign-build'

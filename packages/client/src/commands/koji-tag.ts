@@ -5,6 +5,8 @@ import { planTag } from '../koji/plan.ts';
 import type { PlannedRpm } from '../koji/plan.ts';
 import { parseSigRows, parseTaggedRpms, signedRelPath } from '../koji/tagged.ts';
 import type { RpmSigRow, TaggedRpm } from '../koji/tagged.ts';
+import { KojiSignError } from '../koji/sign-errors.ts';
+import type { KojiValue } from '../koji/values.ts';
 
 /**
  * The read side shared by sign-tag, sign-build and check-tag: list a tag's rpms, query
@@ -38,10 +40,19 @@ export async function listBuildRpms(session: KojiSession, builds: readonly strin
   const out: TaggedRpm[] = [];
   for (const nvr of builds) {
     const b = await session.call('getBuild', [nvr], { strict: true });
-    const rows = await session.call('listRPMs', [], { buildID: (b as Record<string, number>)['id'] as number, ...(arches === undefined ? {} : { arches: [...arches] }) });
+    const rows = await session.call('listRPMs', [], { buildID: buildIdOf(b, nvr), ...(arches === undefined ? {} : { arches: [...arches] }) });
     out.push(...parseTaggedRpms([rows, [b]]));
   }
   return out;
+}
+
+/** The id of a `getBuild` answer. Threat: a hub answer of another shape (null, a list, a string id) passed on as a build id. */
+function buildIdOf(b: KojiValue, nvr: string): number {
+  const isStruct = typeof b === 'object' && b !== null && !Array.isArray(b) && !(b instanceof Date) && !Buffer.isBuffer(b);
+  if (!isStruct) throw new KojiSignError('KOJI_HUB_ANSWER', `unexpected hub answer: getBuild ${nvr} is not a struct`);
+  const id = (b as Record<string, KojiValue>)['id'];
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) throw new KojiSignError('KOJI_HUB_ANSWER', `unexpected hub answer: getBuild ${nvr}.id is not an id`);
+  return id;
 }
 
 /** `queryRPMSigs(rpm_id, sigkey)` for each rpm, in multiCall batches. */

@@ -1,4 +1,4 @@
-import { openSync, fstatSync, readSync, closeSync } from 'node:fs';
+import { openSync, fstatSync, readSync, closeSync, constants } from 'node:fs';
 import * as openpgp from 'openpgp';
 import { ClientError } from '../errors.ts';
 import { verifyDetachedSignature } from '../openpgp/verify.ts';
@@ -30,9 +30,14 @@ export async function signData(keeper: SessionKeeper, opts: SignDataOptions): Pr
 }
 
 function readBounded(file: string, max: number): Buffer {
-  const fd = openSync(file, 'r');
+  // O_NONBLOCK: opening a FIFO for reading must not wait for a writer (no effect on regular files).
+  const fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    // Threat: a FIFO or device reports size 0 (or a size unrelated to what it yields), so the
+    // bounded read below would sign empty or partial data as if it were the file's content.
+    if (!st.isFile()) throw new ClientError('USAGE', `${file} is not a regular file; sign-data signs regular files only`);
+    const size = st.size;
     if (size > max) throw new ClientError('INPUT_TOO_LARGE', `${file} is ${size} bytes; limits.maxDataBytes is ${max}`);
     const buf = Buffer.alloc(size);
     let off = 0;

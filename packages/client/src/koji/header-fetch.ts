@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
-import { checkHeaderDigests, locatePackage, SIGTAG } from '@signet/rpm';
-import type { PackageLayout } from '@signet/rpm';
+import { checkHeaderDigests, locatePackage, readPackageHead, RpmError, SIGTAG } from '@signet/rpm';
+import type { PackageLayout, PackageLimits } from '@signet/rpm';
 import { KojiSignError } from './sign-errors.ts';
 
 /**
@@ -28,6 +28,11 @@ export interface HeaderSource {
   readonly timeoutMs?: number;
   /** Bound on lead + both headers. Default 64 MiB. */
   readonly maxHeadBytes?: number;
+  /**
+   * Bound on the main header's data store (the client's `limits.maxHeaderBytes`, as
+   * sign-rpm uses it); over it, RPM_HEADER_TOO_LARGE. Default: @signet/rpm's (32 MiB).
+   */
+  readonly maxHeaderBytes?: number | undefined;
 }
 
 export type HeadVia = 'topdir' | 'range' | 'stream';
@@ -76,22 +81,24 @@ export function checkHeadAgainstHub(layout: PackageLayout, sigmd5: string, rel: 
   }
 }
 
-async function readLocal(file: string, rel: string, max: number): Promise<PackageLayout> {
-  const fh = await fs.promises.open(file, 'r');
+/** The locator limits for `src`: its main-header bound, else @signet/rpm's defaults. */
+function limitsOf(src: HeaderSource): Partial<PackageLimits> | undefined {
+  return src.maxHeaderBytes === undefined ? undefined : { mainMaxBytes: src.maxHeaderBytes };
+}
+
+async function readLocal(file: string, rel: string, max: number, limits: Partial<PackageLimits> | undefined): Promise<PackageLayout> {
+  // readPackageHead opens without waiting on a FIFO and refuses anything but a regular file (RPM_IO).
+  let layout: PackageLayout;
   try {
-    let buf: Buffer = Buffer.alloc(0);
-    for (;;) {
-      const step = locatePackage(buf);
-      if (step.complete) return step.layout;
-      if (step.need > max) throw unavailable(rel, `head larger than ${max} bytes`);
-      const more = Buffer.alloc(step.need - buf.length);
-      const { bytesRead } = await fh.read(more, 0, more.length, buf.length);
-      if (bytesRead === 0) throw unavailable(rel, 'file ends inside its header');
-      buf = Buffer.concat([buf, more.subarray(0, bytesRead)]);
-    }
-  } finally {
-    await fh.close();
+    ({ layout } = await readPackageHead(file, limits));
+  } catch (err) {
+    // I/O failures (unreadable, not a regular file, truncated) are "cannot read the header";
+    // a malformed or oversized header keeps its RPM_* code, as from topurl.
+    if (err instanceof RpmError && (err.code === 'RPM_IO' || err.code === 'RPM_TRUNCATED')) throw unavailable(rel, err.message, err);
+    throw err;
   }
+  if (layout.mainEnd > max) throw unavailable(rel, `head larger than ${max} bytes`);
+  return layout;
 }
 
 interface Got {
@@ -148,13 +155,21 @@ function get(src: HeaderSource, url: URL, range: [number, number] | undefined, e
   });
 }
 
-async function fetchRemote(src: HeaderSource, rel: string, max: number): Promise<{ layout: PackageLayout; via: HeadVia }> {
+async function fetchRemote(src: HeaderSource, rel: string, max: number, limits: Partial<PackageLimits> | undefined): Promise<{ layout: PackageLayout; via: HeadVia }> {
   const url = fileUrl(src, rel);
   let buf: Buffer = Buffer.alloc(0);
   let via: HeadVia = 'range';
-  const complete = (b: Buffer): boolean => locatePackage(b).complete;
+  // Runs inside the response's 'data' handler, where a throw would escape the promise: a
+  // locator error (oversized or malformed header) just stops the read; step2 reports it.
+  const complete = (b: Buffer): boolean => {
+    try {
+      return locatePackage(b, limits).complete;
+    } catch {
+      return true;
+    }
+  };
   for (let requests = 0; requests < 8; requests++) {
-    const step = locatePackage(buf);
+    const step = locatePackage(buf, limits);
     if (step.complete) return { layout: step.layout, via };
     if (step.need > max) throw unavailable(rel, `head larger than ${max} bytes`);
     const end = Math.max(step.need, requests === 0 ? FIRST_RANGE : 0) - 1;
@@ -171,7 +186,7 @@ async function fetchRemote(src: HeaderSource, rel: string, max: number): Promise
       // No Range support: the body starts at offset 0 and was cut after the header.
       via = 'stream';
       buf = got.body;
-      const step2 = locatePackage(buf);
+      const step2 = locatePackage(buf, limits);
       if (step2.complete) return { layout: step2.layout, via };
       throw unavailable(rel, 'file ends inside its header');
     } else {
@@ -184,10 +199,11 @@ async function fetchRemote(src: HeaderSource, rel: string, max: number): Promise
 /** Fetches and checks the head of `rel` (relative to topdir/topurl) against the hub's `sigmd5`. */
 export async function fetchRpmHead(src: HeaderSource, rel: string, sigmd5: string): Promise<FetchedHead> {
   const max = src.maxHeadBytes ?? DEFAULT_MAX;
+  const limits = limitsOf(src);
   const local = localFile(src, rel);
   let fetched: FetchedHead;
-  if (local !== undefined) fetched = { layout: await readLocal(local, rel, max), via: 'topdir' };
-  else if (src.topurl !== undefined) fetched = await fetchRemote(src, rel, max);
+  if (local !== undefined) fetched = { layout: await readLocal(local, rel, max, limits), via: 'topdir' };
+  else if (src.topurl !== undefined) fetched = await fetchRemote(src, rel, max, limits);
   else throw unavailable(rel, 'not readable under topdir and the Koji profile has no topurl');
   checkHeadAgainstHub(fetched.layout, sigmd5, rel);
   return fetched;
