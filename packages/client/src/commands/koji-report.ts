@@ -2,6 +2,7 @@ import type { MoveResult } from '../koji/move.ts';
 import type { KojiCliIo } from './koji-cli.ts';
 import { emptyCounts, ProgressBar } from './progress.ts';
 import type { ProgressStream } from './progress.ts';
+import { outcomeOf } from './sign-tag.ts';
 import type { KojiRpmResult, KojiRunSummary } from './sign-tag.ts';
 
 /**
@@ -41,8 +42,7 @@ export class KojiReporter {
   rpm(r: KojiRpmResult): void {
     if (this.json) this.io.stdout.write(`${JSON.stringify(r)}\n`);
     if (!r.ok) this.warn(`signet: ${r.rpm}: ${r.code}: ${r.message}`);
-    const kind = !r.ok ? 'failed' : r.status === 'signed' || r.status === 'would-sign' ? 'signed' : r.status === 'written' || r.status === 'would-write' ? 'written' : 'skipped';
-    this.bar?.add(kind, r.action !== 'skip');
+    this.bar?.add(outcomeOf(r));
   }
 
   /** Ends the bar; call before anything else is printed after the packages. */

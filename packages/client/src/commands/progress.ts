@@ -10,15 +10,13 @@ export interface ProgressCounts {
   readonly total: number;
   /** Packages that need work (to sign or to write), known from the plan. */
   readonly toWork: number;
-  /** Finished packages that needed work (whatever the outcome). */
-  readonly worked: number;
   readonly signed: number;
   readonly written: number;
   readonly skipped: number;
   readonly failed: number;
 }
 
-export const emptyCounts = (total: number, toWork: number): ProgressCounts => ({ total, toWork, worked: 0, signed: 0, written: 0, skipped: 0, failed: 0 });
+export const emptyCounts = (total: number, toWork: number): ProgressCounts => ({ total, toWork, signed: 0, written: 0, skipped: 0, failed: 0 });
 
 function clock(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
@@ -36,8 +34,10 @@ function clock(seconds: number): string {
  */
 export function renderProgress(label: string, c: ProgressCounts, elapsedMs: number, columns = 100): string {
   const done = c.signed + c.written + c.skipped + c.failed;
-  const rate = elapsedMs > 0 && c.worked > 0 ? c.worked / (elapsedMs / 1000) : undefined;
-  const eta = c.worked >= c.toWork ? 0 : rate === undefined ? Number.NaN : (c.toWork - c.worked) / rate;
+  // Finished packages that needed work: a planned skip never fails, signing or writing never skips.
+  const worked = c.signed + c.written + c.failed;
+  const rate = elapsedMs > 0 && worked > 0 ? worked / (elapsedMs / 1000) : undefined;
+  const eta = worked >= c.toWork ? 0 : rate === undefined ? Number.NaN : (c.toWork - worked) / rate;
   const tail = `${done}/${c.total}  signed ${c.signed}  written ${c.written}  skipped ${c.skipped}  failed ${c.failed}  ${rate === undefined ? '--' : rate.toFixed(rate >= 100 ? 0 : 1)}/s  ETA ${clock(eta)}`;
   const barWidth = Math.max(0, Math.min(30, columns - label.length - tail.length - 5));
   const filled = c.total === 0 ? barWidth : Math.floor((barWidth * done) / c.total);
@@ -71,9 +71,9 @@ export class ProgressBar {
     this.draw(true);
   }
 
-  /** Adds one finished package (`work`: it was planned to sign or write); redraws when the interval has passed. */
-  add(kind: 'signed' | 'written' | 'skipped' | 'failed', work: boolean): void {
-    this.counts = { ...this.counts, [kind]: this.counts[kind] + 1, worked: this.counts.worked + (work ? 1 : 0) };
+  /** Adds one finished package; redraws when the interval has passed. */
+  add(kind: 'signed' | 'written' | 'skipped' | 'failed'): void {
+    this.counts = { ...this.counts, [kind]: this.counts[kind] + 1 };
     this.draw(false);
   }
 

@@ -3,7 +3,7 @@ import { fetchRpmHead } from '../koji/header-fetch.ts';
 import type { HeadVia } from '../koji/header-fetch.ts';
 import { sigkeyOf } from '../koji/plan.ts';
 import type { PlannedRpm, RpmAction } from '../koji/plan.ts';
-import { nvra, rpmRelPath } from '../koji/tagged.ts';
+import { nvr, nvra, rpmRelPath } from '../koji/tagged.ts';
 import type { TaggedRpm } from '../koji/tagged.ts';
 import { SignatureWriter } from '../koji/sig-writer.ts';
 import { ClientError } from '../errors.ts';
@@ -45,7 +45,6 @@ export interface ExecuteOptions {
   readonly stopped?: () => boolean;
 }
 
-const buildName = (r: TaggedRpm): string => `${r.build.name}-${r.build.version}-${r.build.release}`;
 
 export async function executePlan(ctx: KojiContext, plan: readonly PlannedRpm[], opts: ExecuteOptions): Promise<KojiRpmResult[]> {
   const results: KojiRpmResult[] = [];
@@ -55,7 +54,7 @@ export async function executePlan(ctx: KojiContext, plan: readonly PlannedRpm[],
     for (let i = next++; i < plan.length; i = next++) {
       if (opts.stopped?.() === true) return;
       const p = plan[i] as PlannedRpm;
-      const base = { rpm: nvra(p.rpm), id: p.rpm.id, build: buildName(p.rpm), action: p.action };
+      const base = { rpm: nvra(p.rpm), id: p.rpm.id, build: nvr(p.rpm.build), action: p.action };
       let r: KojiRpmResult;
       try {
         r = { ok: true, ...base, ...(await runOne(ctx, writer, p, opts)) };
@@ -102,15 +101,21 @@ export interface KojiRunSummary {
   failures: { rpm: string; code: string; message: string }[];
 }
 
+export type KojiOutcome = 'signed' | 'written' | 'skipped' | 'failed';
+
+/** How a result counts (a dry run's would-sign counts as signed, would-write as written). */
+export function outcomeOf(r: KojiRpmResult): KojiOutcome {
+  if (!r.ok) return 'failed';
+  if (r.status === 'signed' || r.status === 'would-sign') return 'signed';
+  if (r.status === 'written' || r.status === 'would-write') return 'written';
+  return 'skipped';
+}
+
 export function summarize(results: readonly KojiRpmResult[], total: number, dryRun: boolean): KojiRunSummary {
   const s: KojiRunSummary = { summary: true, total, signed: 0, written: 0, skipped: 0, failed: 0, dryRun, failures: [] };
   for (const r of results) {
-    if (!r.ok) {
-      s.failed++;
-      s.failures.push({ rpm: r.rpm, code: r.code, message: r.message });
-    } else if (r.status === 'signed' || r.status === 'would-sign') s.signed++;
-    else if (r.status === 'written' || r.status === 'would-write') s.written++;
-    else s.skipped++;
+    s[outcomeOf(r)]++;
+    if (!r.ok) s.failures.push({ rpm: r.rpm, code: r.code, message: r.message });
   }
   return s;
 }

@@ -1,5 +1,6 @@
 import { isSignetError } from '@signet/protocol';
 import type { PlannedRpm } from './plan.ts';
+import { nvr } from './tagged.ts';
 import type { KojiSession } from './session.ts';
 import { KojiSignError } from './sign-errors.ts';
 import type { KojiValue } from './values.ts';
@@ -28,7 +29,7 @@ export function completeBuilds(plan: readonly PlannedRpm[], done: ReadonlySet<nu
     const prior = complete.get(rpm.buildId);
     if (prior === null) continue;
     if (!done.has(rpm.id)) complete.set(rpm.buildId, null);
-    else if (prior === undefined) complete.set(rpm.buildId, { buildId: rpm.buildId, nvr: `${rpm.build.name}-${rpm.build.version}-${rpm.build.release}` });
+    else if (prior === undefined) complete.set(rpm.buildId, { buildId: rpm.buildId, nvr: nvr(rpm.build) });
   }
   return [...complete.values()].filter((b): b is BuildToMove => b !== null);
 }

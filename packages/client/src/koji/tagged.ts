@@ -56,6 +56,7 @@ function seg(s: Record<string, KojiValue>, key: string, what: string): string {
 }
 
 export const nvra = (r: Pick<TaggedRpm, 'name' | 'version' | 'release' | 'arch'>): string => `${r.name}-${r.version}-${r.release}.${r.arch}`;
+export const nvr = (b: Pick<BuildNames, 'name' | 'version' | 'release'>): string => `${b.name}-${b.version}-${b.release}`;
 
 /** Parses `listTaggedRPMS(tag)` → `[rpms, builds]`, joining each rpm to its build. */
 export function parseTaggedRpms(value: KojiValue): TaggedRpm[] {
