@@ -38,7 +38,7 @@ export interface Bridge {
   start(): Promise<{ clientPort: number; serverPort: number; metricsPort: number | null }>;
   /** Stops listening and closes every link. */
   close(): Promise<void>;
-  /** Counters for tests and, later, metrics. */
+  /** Current counts (idle server links, waiting clients, sessions), for tests and the metrics gauges. */
   stats(): { idleServers: number; waitingClients: number; activeSessions: number };
 }
 

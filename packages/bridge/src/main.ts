@@ -20,11 +20,11 @@ async function main(): Promise<number> {
     }
     configFile = values.config;
   } catch (err) {
-    process.stderr.write(`signet-bridge: ${(err as Error).message}\n${USAGE}\n`);
+    process.stderr.write(`signet-bridge: USAGE: ${(err as Error).message}\n${USAGE}\n`);
     return 2;
   }
   if (!configFile) {
-    process.stderr.write(`signet-bridge: --config is required\n${USAGE}\n`);
+    process.stderr.write(`signet-bridge: USAGE: --config is required\n${USAGE}\n`);
     return 2;
   }
   const config = loadBridgeConfig(configFile);

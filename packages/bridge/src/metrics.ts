@@ -1,7 +1,7 @@
 /**
  * A small Prometheus text-format registry (exposition format 0.0.4): counters with
  * labels, gauges read at scrape time, and histograms with fixed buckets. Pure: rendering
- * returns a string; the HTTP listener lives in metrics-server.ts.
+ * returns a string; the HTTP listener is in bridge.ts (`metrics.port`).
  */
 type Labels = Record<string, string>;
 

@@ -7,6 +7,7 @@ import { KEYSTORE_ERROR_CODES } from '../../../packages/server/src/keystore/inde
 import { SIGNING_ERROR_CODES } from '../../../packages/server/src/signing/index.ts';
 import { ADMIN_ERROR_CODES } from '../../../packages/server/src/admin/index.ts';
 import { KOJI_ERROR_CODES } from '../../../packages/client/src/koji/index.ts';
+import { KOJI_SIGN_ERROR_CODES } from '../../../packages/client/src/koji/sign-errors.ts';
 import { BridgeConfig } from '../../../packages/bridge/src/config.ts';
 import { ServerConfig } from '../../../packages/server/src/config.ts';
 import { ClientConfig } from '../../../packages/client/src/config.ts';
@@ -30,6 +31,7 @@ const EXPORTED_LISTS: Record<string, readonly string[]> = {
   'signing SIGNING_ERROR_CODES': SIGNING_ERROR_CODES,
   'admin ADMIN_ERROR_CODES': ADMIN_ERROR_CODES,
   'koji KOJI_ERROR_CODES': KOJI_ERROR_CODES,
+  'koji KOJI_SIGN_ERROR_CODES': KOJI_SIGN_ERROR_CODES,
 };
 
 /** Areas whose codes exist only as a type union (or a literal type argument) in source. */
