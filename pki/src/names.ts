@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { USER_NAME_PATTERN } from '@signet/protocol';
 import { PkiError } from './errors.ts';
 
 /**
@@ -8,8 +9,8 @@ import { PkiError } from './errors.ts';
  * would be a path traversal or an identity confusion later.
  */
 
-/** POSIX-style user names, as the server maps client certificates to users. */
-export const USER_NAME_PATTERN = /^[a-z_][a-z0-9_.-]{0,63}$/;
+/** POSIX-style user names, as the server maps client certificates to users; defined once in @signet/protocol. */
+export { USER_NAME_PATTERN };
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const MAX_DNS_NAME = 253;

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { KeepaliveConfig, LogLevel, TlsFiles, configDir, parseConfig, readConfigFile } from '@signet/protocol';
-
-const Port = z.number().int().min(0).max(65535);
+import { HostName, KeepaliveConfig, ListenPort, LogConfig, TlsFiles, configDir, parseConfig, readConfigFile } from '@signet/protocol';
 
 /**
  * The bridge's configuration file (JSON). Unknown keys are refused. Relative paths are
@@ -12,11 +10,11 @@ export const BridgeConfig = z.strictObject({
   listen: z
     .strictObject({
       /** Address both listeners bind to. */
-      host: z.string().min(1).max(255).default('0.0.0.0'),
+      host: HostName.default('0.0.0.0'),
       /** Port clients connect to (sigul's is 44334). 0 picks a free port. */
-      clientPort: Port.default(44334),
+      clientPort: ListenPort.default(44334),
       /** Port the server dials (sigul's is 44333). 0 picks a free port. */
-      serverPort: Port.default(44333),
+      serverPort: ListenPort.default(44333),
     })
     .prefault({}),
   /** The bridge's certificate (role bridge) and key; the CA that issues clients' and the server's. */
@@ -46,12 +44,12 @@ export const BridgeConfig = z.strictObject({
   metrics: z
     .strictObject({
       /** Address of the metrics listener; keep it on loopback or a management network. */
-      host: z.string().min(1).max(255).default('127.0.0.1'),
+      host: HostName.default('127.0.0.1'),
       /** Port of the metrics listener (GET /metrics); null turns it off, 0 picks a free port. */
-      port: z.number().int().min(0).max(65535).nullable().default(null),
+      port: ListenPort.nullable().default(null),
     })
     .prefault({}),
-  log: z.strictObject({ level: LogLevel.default('info') }).prefault({}),
+  log: LogConfig,
 });
 export type BridgeConfig = z.infer<typeof BridgeConfig>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KeepaliveConfig, TlsFiles, configDir, parseConfig, readConfigFile } from '@signet/protocol';
+import { HostName, KeepaliveConfig, TlsFiles, bridgeEndpoint, configDir, parseConfig, readConfigFile } from '@signet/protocol';
 
 /**
  * The client's configuration file (JSON), `--config FILE` or $SIGNET_CONFIG. Unknown keys
@@ -7,16 +7,10 @@ import { KeepaliveConfig, TlsFiles, configDir, parseConfig, readConfigFile } fro
  * docs/configuration.md.
  */
 export const ClientConfig = z.strictObject({
-  bridge: z.strictObject({
-    /** Bridge host name or address. */
-    host: z.string().min(1).max(255),
-    /** The bridge's client port (sigul's is 44334). */
-    port: z.number().int().min(1).max(65535).default(44334),
-    /** Name expected in the bridge's certificate; defaults to host. */
-    servername: z.string().min(1).max(255).optional(),
-  }),
+  /** The bridge to dial: host, port (its client port, sigul's 44334), servername. */
+  bridge: bridgeEndpoint(44334),
   /** Name pinned for the signing server: the inner TLS peer must carry it and the server role. */
-  serverName: z.string().min(1).max(255),
+  serverName: HostName,
   /** The user's certificate (role client; CN = user name) and key; the CA of bridge and server. */
   tls: TlsFiles,
   limits: z

@@ -11,6 +11,8 @@ export { checkPeer, PeerError } from './tls/peer.ts';
 export type { Peer, PeerErrorCode } from './tls/peer.ts';
 export { createLogger, REDACT_PATHS } from './logging.ts';
 export { ConfigError, MAX_CONFIG_BYTES, TlsFiles, LogLevel, parseConfig, readConfigFile, configDir } from './config.ts';
+export { HostName, Port, ListenPort, bridgeEndpoint, LogConfig, type BridgeEndpoint } from './config-sections.ts';
+export { USER_NAME_PATTERN } from './user-name.ts';
 export { KeepaliveConfig, Liveness, watchLink, probeLink, tickInterval } from './link/keepalive.ts';
 export type { LinkWatch, LivenessVerdict } from './link/keepalive.ts';
 export { loadCrlBundle, parseCrlBundle, createCrlSource, openCrlSource, MAX_CRL_BUNDLE_BYTES, MAX_CRLS_PER_BUNDLE, CRL_RECHECK_MS } from './tls/crl.ts';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { KeepaliveConfig, LogLevel, TlsFiles, configDir, parseConfig, readConfigFile } from '@signet/protocol';
+import { KeepaliveConfig, LogConfig, TlsFiles, bridgeEndpoint, configDir, parseConfig, readConfigFile } from '@signet/protocol';
 
 /**
  * The signing server's daemon configuration (JSON). Unknown keys are refused; relative
@@ -9,13 +9,8 @@ import { KeepaliveConfig, LogLevel, TlsFiles, configDir, parseConfig, readConfig
 export const ServerConfig = z.strictObject({
   /** State directory holding signet.db (created by `signet-server admin --state DIR init`). */
   stateDir: z.string().min(1),
-  /** The bridge's server port. The server dials it; it never listens. */
-  bridge: z.strictObject({
-    host: z.string().min(1).max(255),
-    port: z.number().int().min(1).max(65535).default(44333),
-    /** Name expected in the bridge's certificate; defaults to host. */
-    servername: z.string().min(1).max(255).optional(),
-  }),
+  /** The bridge's server port (sigul's is 44333). The server dials it; it never listens. */
+  bridge: bridgeEndpoint(44333),
   /** The server's certificate (role server; its name is what clients pin) and key; the CA of bridge and clients. */
   tls: TlsFiles,
   /** Idle links kept open to the bridge, each ready to serve one client session. */
@@ -76,7 +71,7 @@ export const ServerConfig = z.strictObject({
       lockoutAfter: z.number().int().min(1).max(1000).default(10),
     })
     .prefault({}),
-  log: z.strictObject({ level: LogLevel.default('info') }).prefault({}),
+  log: LogConfig,
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 

@@ -1,3 +1,4 @@
+import { USER_NAME_PATTERN } from '@signet/protocol';
 import { KeyStoreError } from './errors.ts';
 
 /**
@@ -8,7 +9,8 @@ import { KeyStoreError } from './errors.ts';
  * Key names are lowercase for the same reason. Neither may contain NUL, which separates
  * fields in the grant's associated data.
  */
-export const USER_NAME_PATTERN = /^[a-z_][a-z0-9_.-]{0,63}$/;
+// Defined once in @signet/protocol, where signet-pki takes it from to write client CNs.
+export { USER_NAME_PATTERN };
 export const KEY_NAME_PATTERN = /^[a-z0-9][a-z0-9_.+-]{0,63}$/;
 
 /** Bounds on access passphrases, in UTF-8 bytes. */
