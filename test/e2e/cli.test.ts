@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
 import { requireTools } from '../helpers/gpg.ts';
+import { INTEROP_DIR } from '../helpers/interop.ts';
 import { BIN, runNode } from '../../scripts/lib/run.ts';
 import { readPackageHead } from '@signet/rpm';
 
@@ -114,7 +115,7 @@ describe('signet CLI through bridge and server', () => {
 
   it('--no-verify-payload skips only the payload check: header digests still protect the header', async () => {
     const out = mkdtempSync(path.join(work, 'nvp-'));
-    const damaged = path.resolve(import.meta.dirname, '../../../shared/interop/hello-2.0-1.x86_64-corrupted.rpm');
+    const damaged = path.join(INTEROP_DIR, 'hello-2.0-1.x86_64-corrupted.rpm');
     const signed = await sign('--no-verify-payload', '-o', out, damaged);
     expect(signed.code, signed.stderr).toBe(0);
     // A changed header is refused all the same.

@@ -11,11 +11,11 @@ import { startCluster, type Cluster } from '../helpers/cluster.ts';
 import { buildRpm, disposeRpmBuilds } from '../helpers/rpmbuild.ts';
 import { requireTools } from '../helpers/gpg.ts';
 import { expectOnlySignatureChanged } from '../helpers/rpm-compare.ts';
+import { INTEROP_DIR } from '../helpers/interop.ts';
 import { verifyWithRpmkeys } from '../../scripts/lib/verify-rpm.ts';
 import { BIN, runNode } from '../../scripts/lib/run.ts';
 
-const INTEROP = path.resolve(import.meta.dirname, '../../../shared/interop');
-const interop = (f: string): string => path.join(INTEROP, f);
+const interop = (f: string): string => path.join(INTEROP_DIR, f);
 
 for (const keyType of ['rsa4096', 'ed25519'] as const) {
   describe(`sign-rpm with a ${keyType} key, checked by rpmkeys`, () => {

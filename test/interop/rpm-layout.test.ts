@@ -16,6 +16,7 @@ import {
 import { createGpgHome, rpmsignAddsign } from '../helpers/gpg.ts';
 import type { GpgHome, GpgKey } from '../helpers/gpg.ts';
 import { buildRpm, disposeRpmBuilds } from '../helpers/rpmbuild.ts';
+import { INTEROP_DIR } from '../helpers/interop.ts';
 
 /**
  * Byte-for-byte reproduction of `rpmsign --addsign` (rpm 4.18): rpmsign signs a copy,
@@ -23,7 +24,6 @@ import { buildRpm, disposeRpmBuilds } from '../helpers/rpmbuild.ts';
  * builder and writer, and the two files must be identical.
  */
 
-const INTEROP = '/work/shared/interop';
 const MiB = 1024 * 1024;
 
 let gpg: GpgHome;
@@ -100,15 +100,15 @@ describe('byte-for-byte rpmsign --addsign reproduction', () => {
       const key = () => gpg[keyName];
 
       it('interop hello (x86_64): patched in place within the reserve', async () => {
-        expect(await reproduce(path.join(INTEROP, 'hello-2.0-1.x86_64.rpm'), key())).toEqual({ sameSize: true, method: 'patched-in-place' });
+        expect(await reproduce(path.join(INTEROP_DIR, 'hello-2.0-1.x86_64.rpm'), key())).toEqual({ sameSize: true, method: 'patched-in-place' });
       });
 
       it('interop foo (noarch): patched in place within the reserve', async () => {
-        expect(await reproduce(path.join(INTEROP, 'foo-1.0-1.noarch.rpm'), key())).toEqual({ sameSize: true, method: 'patched-in-place' });
+        expect(await reproduce(path.join(INTEROP_DIR, 'foo-1.0-1.noarch.rpm'), key())).toEqual({ sameSize: true, method: 'patched-in-place' });
       });
 
       it('interop hello already signed by rpm.org RSA-2048 (header + v3): both replaced, file shrinks', async () => {
-        const original = path.join(INTEROP, 'hello-2.0-1.x86_64-signed.rpm');
+        const original = path.join(INTEROP_DIR, 'hello-2.0-1.x86_64-signed.rpm');
         expect(await reproduce(original, key())).toEqual({ sameSize: false, method: 'rewritten' });
         expect(fs.statSync(path.join(dir, 'ours.rpm')).size).toBeLessThan(fs.statSync(original).size);
       });

@@ -18,13 +18,13 @@ import {
 import { createGpgHome, requireTools } from '../helpers/gpg.ts';
 import type { GpgHome, GpgKey } from '../helpers/gpg.ts';
 import { buildRpm, disposeRpmBuilds } from '../helpers/rpmbuild.ts';
+import { INTEROP_DIR } from '../helpers/interop.ts';
 
 /**
  * Packages signed by our writer with packets made independently by gpg (detached
  * signature over the main-header bytes) must verify with rpm's own `rpmkeys -Kv`.
  */
 
-const INTEROP = '/work/shared/interop';
 const MiB = 1024 * 1024;
 
 let gpg: GpgHome;
@@ -81,7 +81,7 @@ async function signWithGpg(src: string, key: GpgKey, dest?: string): Promise<str
 
 describe('rpmkeys -Kv accepts packages we signed with gpg-made packets', () => {
   const packages: Array<[string, () => string]> = [
-    ['interop hello', () => path.join(INTEROP, 'hello-2.0-1.x86_64.rpm')],
+    ['interop hello', () => path.join(INTEROP_DIR, 'hello-2.0-1.x86_64.rpm')],
     ['rpmbuild 2,000 files', () => buildRpm({ files: 2000 })],
     ['rpmbuild 50 MB payload', () => buildRpm({ payloadBytes: 50 * MiB })],
     ['rpmbuild without reserve (file grows)', () => buildRpm({ reservedSpace: 0 })],
@@ -115,7 +115,7 @@ describe('rpmkeys -Kv accepts packages we signed with gpg-made packets', () => {
   });
 
   it('re-signs a package rpm.org already signed (header + v3 replaced)', async () => {
-    const file = copy(path.join(INTEROP, 'hello-2.0-1.x86_64-signed.rpm'), 'resign.rpm');
+    const file = copy(path.join(INTEROP_DIR, 'hello-2.0-1.x86_64-signed.rpm'), 'resign.rpm');
     await signWithGpg(file, gpg.rsa);
     const r = rpmkeys('-Kv', file);
     expect(r.output).toContain(expectedLine(gpg.rsa));
@@ -150,14 +150,14 @@ describe('negative controls', () => {
   });
 
   it('the corrupted interop package fails our payload check, as rpmkeys says', async () => {
-    const file = path.join(INTEROP, 'hello-2.0-1.x86_64-corrupted.rpm');
+    const file = path.join(INTEROP_DIR, 'hello-2.0-1.x86_64-corrupted.rpm');
     const { layout } = await readPackageHead(file);
     await expect(verifyPackageDigests(file, layout)).rejects.toMatchObject({ code: 'RPM_PAYLOAD_DIGEST_MISMATCH' });
     expect(rpmkeys('-Kv', file).output).toContain('Payload SHA256 digest: BAD');
   });
 
   it('the old source package without payload digest needs a v3 signature', async () => {
-    const file = path.join(INTEROP, 'foo-1.0-1.src.rpm');
+    const file = path.join(INTEROP_DIR, 'foo-1.0-1.src.rpm');
     const { layout } = await readPackageHead(file);
     const info = packageInfo(layout.mainHeader);
     expect(info.isSource).toBe(true);

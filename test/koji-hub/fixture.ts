@@ -6,6 +6,7 @@ import type { KojiSessionOptions } from '../../packages/client/src/koji/index.ts
 import { mintTestPki, readPair } from '../helpers/pki.ts';
 import type { TestPki } from '../helpers/pki.ts';
 import { buildRpm } from '../helpers/rpmbuild.ts';
+import { INTEROP_DIR } from '../helpers/interop.ts';
 import { startKojiHub } from './server.ts';
 import type { KojiHub } from './server.ts';
 
@@ -16,7 +17,6 @@ import type { KojiHub } from './server.ts';
  * (noarch + src) and two rpmbuild-made noarch builds; an empty tag `f40`.
  */
 
-export const INTEROP = '/work/shared/interop';
 export const USERS = ['signer', 'tagger', 'admin', 'nobody'] as const;
 
 export interface HubFixture {
@@ -53,8 +53,8 @@ export async function startHubFixture(): Promise<HubFixture> {
   state.addUser('nobody', { password: 'pw-nobody' });
   state.addTag('f40-candidate');
   state.addTag('f40');
-  state.importBuild([path.join(INTEROP, 'hello-2.0-1.x86_64.rpm')], { tag: 'f40-candidate' });
-  state.importBuild([path.join(INTEROP, 'foo-1.0-1.noarch.rpm'), path.join(INTEROP, 'foo-1.0-1.src.rpm')], { tag: 'f40-candidate' });
+  state.importBuild([path.join(INTEROP_DIR, 'hello-2.0-1.x86_64.rpm')], { tag: 'f40-candidate' });
+  state.importBuild([path.join(INTEROP_DIR, 'foo-1.0-1.noarch.rpm'), path.join(INTEROP_DIR, 'foo-1.0-1.src.rpm')], { tag: 'f40-candidate' });
   state.importBuild([buildRpm({ name: 'signet-koji-a', files: 2 })], { tag: 'f40-candidate' });
   state.importBuild([buildRpm({ name: 'signet-koji-b', files: 4 })], { tag: 'f40-candidate' });
   const sessions: KojiSession[] = [];

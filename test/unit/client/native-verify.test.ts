@@ -7,8 +7,8 @@ import { nativePublicKey, type NativePublicKey } from '../../../packages/client/
 import { checkNativeSignature } from '../../../packages/client/src/openpgp/native-verify.ts';
 import { createSigner } from '../../../packages/server/src/signing/index.ts';
 import { encodeMpi, packetHeader } from '../../../packages/server/src/signing/packet.ts';
+import { INTEROP_DIR } from '../../helpers/interop.ts';
 
-const INTEROP = '/work/shared/interop';
 const RPM_ALGORITHMS = new Set([1, 22]);
 
 interface TestKey {
@@ -89,7 +89,7 @@ beforeAll(async () => {
   keys.set('eddsa-other', await generate({ type: 'ecc', curve: 'ed25519Legacy', subkeys: [] }));
   keys.set('eddsa-subkey', await generate({ type: 'ecc', curve: 'ed25519Legacy', subkeys: [{ sign: true }] }));
   for (const [name, file] of [['rpm-rsa', 'rpm.org-rsa-2048-test.secret'], ['rpm-ed', 'rpm.org-ed25519-test.secret']]) {
-    keys.set(name as string, await testKey(await openpgp.readPrivateKey({ armoredKey: fs.readFileSync(`${INTEROP}/${file}`, 'utf8') })));
+    keys.set(name as string, await testKey(await openpgp.readPrivateKey({ armoredKey: fs.readFileSync(`${INTEROP_DIR}/${file}`, 'utf8') })));
   }
 }, 180_000);
 

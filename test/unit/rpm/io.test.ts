@@ -8,8 +8,8 @@ import { syncDirShared } from '../../../packages/rpm/src/io/files.ts';
 import { e, fakeSignaturePacket } from './builder.ts';
 import { makePackage } from './fixtures.ts';
 import { codeOfAsync } from '../../helpers/error-code.ts';
+import { INTEROP_DIR } from '../../helpers/interop.ts';
 
-const INTEROP = '/work/shared/interop';
 
 let dir: string;
 beforeEach(() => {
@@ -30,7 +30,7 @@ const leftovers = () => fs.readdirSync(dir).filter((f) => f.includes('.signet-')
 
 describe('readPackageHead', () => {
   it('reads the interop packages', async () => {
-    const { layout, fileSize } = await readPackageHead(path.join(INTEROP, 'hello-2.0-1.x86_64.rpm'));
+    const { layout, fileSize } = await readPackageHead(path.join(INTEROP_DIR, 'hello-2.0-1.x86_64.rpm'));
     expect(fileSize).toBe(9915);
     expect([layout.signatureEnd, layout.mainStart, layout.mainEnd]).toEqual([4500, 4504, 7160]);
   });
@@ -63,13 +63,13 @@ describe('readPackageHead', () => {
 
 describe('verifyPackageDigests', () => {
   it('passes intact packages and names what it checked', async () => {
-    const file = path.join(INTEROP, 'hello-2.0-1.x86_64.rpm');
+    const file = path.join(INTEROP_DIR, 'hello-2.0-1.x86_64.rpm');
     const { layout } = await readPackageHead(file);
     expect(await verifyPackageDigests(file, layout)).toEqual({ headerSha256: true, headerSha1: true, payloadDigest: true, md5: true, size: true });
   });
 
   it('fails the payload check of the corrupted interop package', async () => {
-    const file = path.join(INTEROP, 'hello-2.0-1.x86_64-corrupted.rpm');
+    const file = path.join(INTEROP_DIR, 'hello-2.0-1.x86_64-corrupted.rpm');
     const { layout } = await readPackageHead(file);
     await expect(verifyPackageDigests(file, layout)).rejects.toMatchObject({ code: 'RPM_PAYLOAD_DIGEST_MISMATCH', message: expect.stringContaining(file) });
   });
@@ -203,7 +203,7 @@ describe('loadPackage', () => {
   const all = { headerSha256: true, headerSha1: true, payloadDigest: true, md5: true, size: true };
 
   it('reads a small package whole, in memory, and checks every digest', async () => {
-    const file = path.join(INTEROP, 'hello-2.0-1.x86_64.rpm');
+    const file = path.join(INTEROP_DIR, 'hello-2.0-1.x86_64.rpm');
     const loaded = await loadPackage(file, { verifyPayload: true });
     expect(loaded.bytes?.equals(fs.readFileSync(file))).toBe(true);
     expect(loaded.fileSize).toBe(9915);
@@ -237,7 +237,7 @@ describe('loadPackage', () => {
   });
 
   it('reports damaged packages with the codes of verifyPackageDigests, whole or streamed', async () => {
-    const corrupted = path.join(INTEROP, 'hello-2.0-1.x86_64-corrupted.rpm');
+    const corrupted = path.join(INTEROP_DIR, 'hello-2.0-1.x86_64-corrupted.rpm');
     const { file: edited } = makePackage({ name: 'demo' });
     edited.write('dEmo', edited.indexOf('demo\0'), 'latin1');
     const editedFile = put('edited.rpm', edited);
@@ -265,7 +265,7 @@ describe('loadPackage', () => {
   });
 
   it('runs checkHead before any digest is checked', async () => {
-    const corrupted = path.join(INTEROP, 'hello-2.0-1.x86_64-corrupted.rpm');
+    const corrupted = path.join(INTEROP_DIR, 'hello-2.0-1.x86_64-corrupted.rpm');
     const seen: number[] = [];
     const checkHead = (layout: { mainEnd: number }): void => {
       seen.push(layout.mainEnd);

@@ -6,8 +6,10 @@ import { EventEmitter } from 'node:events';
 import * as openpgp from 'openpgp';
 import { runAdmin, type AdminIO } from '../../../packages/server/src/admin/index.ts';
 import { KeyStoreError } from '../../../packages/server/src/keystore/index.ts';
+import { INTEROP_DIR } from '../../helpers/interop.ts';
 
-export const INTEROP = path.resolve(import.meta.dirname, '../../../../shared/interop');
+/** The interop corpus (test/helpers/interop.ts), under the name these tests use. */
+export { INTEROP_DIR as INTEROP };
 
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'signet-'));
@@ -18,7 +20,7 @@ export function removeDir(dir: string): void {
 }
 
 export function readInterop(name: string): string {
-  return fs.readFileSync(path.join(INTEROP, name), 'utf8');
+  return fs.readFileSync(path.join(INTEROP_DIR, name), 'utf8');
 }
 
 /**
