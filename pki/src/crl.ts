@@ -1,4 +1,5 @@
 import { sign, verify, X509Certificate } from 'node:crypto';
+import { derElementBytes, readDerChildren, readDerWhole } from '@signet/protocol';
 import { loadCa, type CaMaterial } from './certificate.ts';
 import {
   derBitString,
@@ -11,9 +12,6 @@ import {
   derOid,
   derSequence,
   derTime,
-  elementBytes,
-  readChildren,
-  readTlv,
 } from './der.ts';
 import { PkiError } from './errors.ts';
 import { parseDays } from './validity.ts';
@@ -125,18 +123,15 @@ function extension(oid: string, value: Buffer): Buffer {
  */
 function issuerName(certPem: string): Buffer {
   const der = new X509Certificate(certPem).raw;
-  try {
-    const cert = readTlv(der, 0);
-    const tbs = readChildren(der, cert)[0];
-    if (tbs === undefined) throw new RangeError('no TBSCertificate');
-    const fields = readChildren(der, tbs);
-    const skip = fields[0]?.tag === 0xa0 ? 1 : 0; // [0] version
-    const subject = fields[skip + 4];
-    if (subject === undefined || subject.tag !== 0x30) throw new RangeError('no subject');
-    return elementBytes(der, subject);
-  } catch (err) {
-    throw new PkiError('PKI_BAD_CA', 'CA certificate structure cannot be read', { cause: err });
+  const cert = readDerWhole(der, 0x30);
+  const tbs = cert === undefined ? undefined : readDerChildren(der, cert)?.[0];
+  const fields = tbs === undefined ? undefined : readDerChildren(der, tbs);
+  const skip = fields?.[0]?.tag === 0xa0 ? 1 : 0; // [0] version
+  const subject = fields?.[skip + 4];
+  if (subject === undefined || subject.tag !== 0x30) {
+    throw new PkiError('PKI_BAD_CA', 'CA certificate structure cannot be read');
   }
+  return derElementBytes(der, subject);
 }
 
 function toPem(der: Buffer): string {

@@ -1,9 +1,10 @@
 import { oidToDerBytes } from './oid.ts';
 
 /**
- * A small DER writer and reader (X.690), enough for a CRL: forge has no CRL support and
- * cannot encode our large role OIDs, so the few structures we need are built here on
- * Buffers. Writers take values already checked by their callers.
+ * A small DER writer (X.690), enough for a CRL: forge has no CRL support and cannot encode
+ * our large role OIDs, so the few structures we need are built here on Buffers. Writers
+ * take values already checked by their callers. Reading DER uses the bounded reader of
+ * @signet/protocol (readDer, readDerChildren).
  */
 
 const TAG = {
@@ -73,53 +74,3 @@ export function derTime(date: Date): Buffer {
     ? tlv(TAG.UTC_TIME, Buffer.from(digits.slice(2), 'ascii'))
     : tlv(TAG.GENERALIZED_TIME, Buffer.from(digits, 'ascii'));
 }
-
-/** One parsed TLV: its tag, and where its content and the whole element sit in `buf`. */
-export interface Tlv {
-  tag: number;
-  /** Offset of the first content octet. */
-  start: number;
-  /** Offset just past the content. */
-  end: number;
-  /** Offset of the first header octet. */
-  offset: number;
-}
-
-/** Reads the TLV at `offset`; throws RangeError on anything malformed or truncated. */
-export function readTlv(buf: Buffer, offset: number, limit = buf.length): Tlv {
-  const tag = buf[offset];
-  const first = buf[offset + 1];
-  if (tag === undefined || first === undefined || offset + 2 > limit) throw new RangeError('truncated DER');
-  // Multi-byte tags never occur in the structures we read.
-  if ((tag & 0x1f) === 0x1f) throw new RangeError('unsupported DER tag');
-  let length = first;
-  let start = offset + 2;
-  if (first & 0x80) {
-    const count = first & 0x7f;
-    if (count === 0 || count > 4) throw new RangeError('unsupported DER length');
-    length = 0;
-    for (let i = 0; i < count; i++) {
-      const b = buf[start + i];
-      if (b === undefined) throw new RangeError('truncated DER');
-      length = length * 256 + b;
-    }
-    start += count;
-  }
-  const end = start + length;
-  if (end > limit) throw new RangeError('DER element overruns its container');
-  return { tag, start, end, offset };
-}
-
-/** The elements inside a constructed TLV, in order. */
-export function readChildren(buf: Buffer, parent: Tlv): Tlv[] {
-  const out: Tlv[] = [];
-  for (let at = parent.start; at < parent.end; ) {
-    const child = readTlv(buf, at, parent.end);
-    out.push(child);
-    at = child.end;
-  }
-  return out;
-}
-
-/** The bytes of a whole element (header and content). */
-export const elementBytes = (buf: Buffer, t: Tlv): Buffer => buf.subarray(t.offset, t.end);

@@ -21,3 +21,4 @@ export type { CrlEntries } from './tls/crl-entries.ts';
 export { RevocationWatch } from './tls/revocation-watch.ts';
 export type { RevocationWatchOptions } from './tls/revocation-watch.ts';
 export type { CrlSource, CrlSourceOptions } from './tls/crl.ts';
+export { readDer, readDerChildren, readDerWhole, derElementBytes, derContent, DER_MAX_LENGTH_OCTETS, type DerElement } from './der.ts';

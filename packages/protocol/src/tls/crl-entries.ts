@@ -1,3 +1,4 @@
+import { derElementBytes, readDer, readDerChildren, readDerWhole, type DerElement } from '../der.ts';
 import { TlsConfigError } from './material.ts';
 
 /**
@@ -15,108 +16,72 @@ export interface CrlEntries {
   readonly serials: ReadonlySet<string>;
 }
 
-interface Tlv {
-  readonly tag: number;
-  /** Offset of the tag byte. */
-  readonly start: number;
-  /** Offset of the content. */
-  readonly content: number;
-  /** Offset just past the content. */
-  readonly end: number;
-}
+const SEQUENCE = 0x30;
+const INTEGER = 0x02;
+const TIME = new Set([0x17, 0x18]);
 
-/** One DER TLV at `at`, which must end by `limit`; undefined when it does not. */
-function tlv(der: Buffer, at: number, limit: number): Tlv | undefined {
-  if (at + 2 > limit) return undefined;
-  const tag = der[at] as number;
-  if ((tag & 0x1f) === 0x1f) return undefined; // multi-byte tags do not occur here
-  let len = der[at + 1] as number;
-  let content = at + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 4 || content + n > limit) return undefined;
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + (der[content + i] as number);
-    content += n;
-  }
-  const end = content + len;
-  return end > limit ? undefined : { tag, start: at, content, end };
-}
-
-function children(der: Buffer, parent: Tlv): Tlv[] | undefined {
-  const out: Tlv[] = [];
-  for (let at = parent.content; at < parent.end; ) {
-    const t = tlv(der, at, parent.end);
-    if (t === undefined) return undefined;
-    out.push(t);
-    at = t.end;
-  }
-  return out;
-}
-
-function serialHex(der: Buffer, t: Tlv): string {
-  let from = t.content;
+function serialHex(der: Buffer, t: DerElement): string {
+  let from = t.start;
   while (from < t.end - 1 && der[from] === 0) from++;
   return der.subarray(from, t.end).toString('hex');
 }
 
-const SEQUENCE = 0x30;
-const INTEGER = 0x02;
-const TIME = new Set([0x17, 0x18]);
+function unreadable(why: string): never {
+  throw new TlsConfigError('TLS_FILE_UNREADABLE', `a CRL in the bundle cannot be read for its entries: ${why}`);
+}
 
 function pemToDer(pem: Buffer): Buffer | undefined {
   const m = /-----BEGIN X509 CRL-----([A-Za-z0-9+/=\r\n]+)-----END X509 CRL-----/.exec(pem.toString('latin1'));
   return m === null ? undefined : Buffer.from((m[1] as string).replace(/[\r\n]/g, ''), 'base64');
 }
 
-/** The issuer and revoked serials of one PEM CRL. TLS_FILE_UNREADABLE when it does not parse. */
-export function parseCrlEntries(pem: Buffer): CrlEntries {
-  const bad = (why: string): never => {
-    throw new TlsConfigError('TLS_FILE_UNREADABLE', `a CRL in the bundle cannot be read for its entries: ${why}`);
-  };
-  const der = pemToDer(pem) ?? bad('not a PEM X509 CRL');
-  const list = tlv(der, 0, der.length);
-  if (list === undefined || list.tag !== SEQUENCE || list.end !== der.length) bad('not one DER SEQUENCE');
-  const tbs = (children(der, list as Tlv) ?? bad('malformed CertificateList'))[0];
-  if (tbs === undefined || tbs.tag !== SEQUENCE) bad('no TBSCertList');
-  const fields = children(der, tbs as Tlv) ?? bad('malformed TBSCertList');
+/** The issuer and revoked serials of one DER CRL. TLS_FILE_UNREADABLE when it does not parse. */
+export function crlEntriesOfDer(der: Buffer): CrlEntries {
+  const list = readDerWhole(der, SEQUENCE) ?? unreadable('not one DER SEQUENCE');
+  const tbs = (readDerChildren(der, list) ?? unreadable('malformed CertificateList'))[0];
+  if (tbs === undefined || tbs.tag !== SEQUENCE) unreadable('no TBSCertList');
+  const fields = readDerChildren(der, tbs) ?? unreadable('malformed TBSCertList');
   let i = 0;
   if (fields[i]?.tag === INTEGER) i++; // version
-  if (fields[i]?.tag !== SEQUENCE) bad('no signature algorithm');
+  if (fields[i]?.tag !== SEQUENCE) unreadable('no signature algorithm');
   i++;
   const issuer = fields[i];
-  if (issuer?.tag !== SEQUENCE) bad('no issuer Name');
+  if (issuer?.tag !== SEQUENCE) unreadable('no issuer Name');
   i++;
-  if (!TIME.has(fields[i]?.tag ?? -1)) bad('no thisUpdate');
+  if (!TIME.has(fields[i]?.tag ?? -1)) unreadable('no thisUpdate');
   i++;
   if (TIME.has(fields[i]?.tag ?? -1)) i++; // nextUpdate
   const serials = new Set<string>();
   const revoked = fields[i];
   if (revoked?.tag === SEQUENCE) {
-    for (const entry of children(der, revoked) ?? bad('malformed revokedCertificates')) {
-      const serial = entry.tag === SEQUENCE ? (children(der, entry) ?? [])[0] : undefined;
-      if (serial?.tag !== INTEGER) bad('a revoked entry without a serial number');
-      serials.add(serialHex(der, serial as Tlv));
+    for (const entry of readDerChildren(der, revoked) ?? unreadable('malformed revokedCertificates')) {
+      const serial = entry.tag === SEQUENCE ? (readDerChildren(der, entry) ?? [])[0] : undefined;
+      if (serial?.tag !== INTEGER) unreadable('a revoked entry without a serial number');
+      serials.add(serialHex(der, serial));
     }
   }
-  const is = issuer as Tlv;
-  return { issuer: Buffer.from(der.subarray(is.start, is.end)), serials };
+  return { issuer: Buffer.from(derElementBytes(der, issuer)), serials };
+}
+
+/** The issuer and revoked serials of one PEM CRL. TLS_FILE_UNREADABLE when it does not parse. */
+export function parseCrlEntries(pem: Buffer): CrlEntries {
+  return crlEntriesOfDer(pemToDer(pem) ?? unreadable('not a PEM X509 CRL'));
 }
 
 /** Issuer Name DER and serial (lowercase hex) of a DER certificate; undefined when it does not parse. */
 export function certificateIssuerSerial(der: Buffer): { issuer: Buffer; serial: string } | undefined {
-  const cert = tlv(der, 0, der.length);
+  const cert = readDer(der, 0, der.length);
   if (cert === undefined || cert.tag !== SEQUENCE) return undefined;
-  const tbs = children(der, cert)?.[0];
+  const tbs = readDerChildren(der, cert)?.[0];
   if (tbs === undefined || tbs.tag !== SEQUENCE) return undefined;
-  const fields = children(der, tbs);
+  const fields = readDerChildren(der, tbs);
   if (fields === undefined) return undefined;
   let i = 0;
   if (fields[i]?.tag === 0xa0) i++; // [0] version
   const serial = fields[i];
   const issuer = fields[i + 2];
   if (serial?.tag !== INTEGER || fields[i + 1]?.tag !== SEQUENCE || issuer?.tag !== SEQUENCE) return undefined;
-  return { issuer: der.subarray(issuer.start, issuer.end), serial: serialHex(der, serial) };
+  return { issuer: derElementBytes(der, issuer), serial: serialHex(der, serial) };
 }
 
 /**

@@ -1,6 +1,8 @@
 import { statSync, type Stats } from 'node:fs';
 import { readFileBounded } from '../bounded-read.ts';
 import { createSecureContext } from 'node:tls';
+import { readDerWhole } from '../der.ts';
+import { crlEntriesOfDer, type CrlEntries } from './crl-entries.ts';
 import { TlsConfigError } from './material.ts';
 
 /**
@@ -26,12 +28,29 @@ export const CRL_RECHECK_MS = 1000;
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]*?)-----END ([A-Z0-9 ]+)-----/g;
 
+/** A checked CRL bundle: each CRL's PEM for node:tls and its entries, from one decode. */
+export interface CrlBundle {
+  /** One normalised PEM Buffer per CRL, for the `crl` option. */
+  readonly pems: Buffer[];
+  /**
+   * Issuer and revoked serials of each CRL, in the same order, read from the same DER; or,
+   * when one cannot be read although OpenSSL accepted it, the TLS_FILE_UNREADABLE error
+   * saying why (node:tls still uses the CRLs; open connections cannot be re-checked).
+   */
+  readonly entries: readonly CrlEntries[] | TlsConfigError;
+}
+
 /**
  * Splits and checks a PEM CRL bundle: only `X509 CRL` blocks, each a well-formed DER
  * SEQUENCE, that OpenSSL itself accepts as a CRL. Pure apart from OpenSSL's parse.
  * Returns one normalised PEM Buffer per CRL, for the `crl` option.
  */
 export function parseCrlBundle(data: Buffer, where: string): Buffer[] {
+  return readCrlBundle(data, where).pems;
+}
+
+/** parseCrlBundle, also reading each CRL's entries from the DER it decoded. */
+export function readCrlBundle(data: Buffer, where: string): CrlBundle {
   const fail = (why: string, cause?: unknown): never => {
     throw new TlsConfigError('TLS_FILE_UNREADABLE', `cannot read the CRL file ${where}: ${why}`, cause === undefined ? undefined : { cause });
   };
@@ -39,6 +58,7 @@ export function parseCrlBundle(data: Buffer, where: string): Buffer[] {
   const text = data.toString('latin1');
   if (!/^[\t\n\r\x20-\x7e]*$/.test(text)) fail('not PEM text');
   const crls: Buffer[] = [];
+  const ders: Buffer[] = [];
   let rest = '';
   let last = 0;
   for (const m of text.matchAll(PEM_BLOCK)) {
@@ -47,7 +67,8 @@ export function parseCrlBundle(data: Buffer, where: string): Buffer[] {
     // Threat: a key or certificate pasted into the CRL file, or a truncated copy, passing as "a CRL".
     if (m[1] !== 'X509 CRL' || m[3] !== 'X509 CRL') fail(`holds a ${m[1]} block; only X509 CRL blocks belong there`);
     const der = Buffer.from((m[2] ?? '').replace(/[\r\n]/g, ''), 'base64');
-    if (!isWholeDerSequence(der)) fail(`CRL #${crls.length + 1} is not well-formed DER`);
+    if (readDerWhole(der, 0x30) === undefined) fail(`CRL #${crls.length + 1} is not well-formed DER`);
+    ders.push(der);
     crls.push(Buffer.from(`-----BEGIN X509 CRL-----\n${der.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END X509 CRL-----\n`, 'ascii'));
     if (crls.length > MAX_CRLS_PER_BUNDLE) fail(`more than ${MAX_CRLS_PER_BUNDLE} CRLs`);
   }
@@ -60,19 +81,16 @@ export function parseCrlBundle(data: Buffer, where: string): Buffer[] {
   } catch (err) {
     fail(`OpenSSL refuses it (${(err as Error).message})`, err);
   }
-  return crls;
+  return { pems: crls, entries: entriesOf(ders) };
 }
 
-/** The DER is exactly one SEQUENCE with a definite length covering all of it. */
-function isWholeDerSequence(der: Buffer): boolean {
-  if (der.length < 2 || der[0] !== 0x30) return false;
-  const first = der[1] as number;
-  if (first < 0x80) return 2 + first === der.length;
-  const count = first & 0x7f;
-  if (count === 0 || count > 4 || der.length < 2 + count) return false;
-  let length = 0;
-  for (let i = 0; i < count; i++) length = length * 256 + (der[2 + i] as number);
-  return 2 + count + length === der.length;
+function entriesOf(ders: readonly Buffer[]): CrlEntries[] | TlsConfigError {
+  try {
+    return ders.map(crlEntriesOfDer);
+  } catch (err) {
+    if (err instanceof TlsConfigError) return err;
+    throw err;
+  }
 }
 
 interface BoundedRead {
@@ -120,6 +138,12 @@ export interface CrlSource {
   readonly path: string;
   /** The CRLs to pass as `crl` for a new connection; undefined while there is no file. */
   current(): Buffer[] | undefined;
+  /**
+   * Issuer and revoked serials of the CRLs `current()` last returned ([] while there are
+   * none), read when they were: RevocationWatch uses this instead of decoding them again.
+   * Throws TLS_FILE_UNREADABLE when OpenSSL accepted them but their entries cannot be read.
+   */
+  entries?(): readonly CrlEntries[];
 }
 
 /**
@@ -132,21 +156,21 @@ export interface CrlSource {
 export function createCrlSource(file: string, opts: CrlSourceOptions = {}): CrlSource {
   const now = opts.now ?? Date.now;
   const recheckMs = opts.recheckMs ?? CRL_RECHECK_MS;
-  let crls: Buffer[] | undefined;
+  let bundle: CrlBundle | undefined;
   let seenKey: string | undefined;
   let checkedAt = -Infinity;
 
   const load = (): void => {
     const read = readBounded(file);
     if (read === undefined) {
-      if (seenKey !== undefined && crls !== undefined) {
+      if (seenKey !== undefined && bundle !== undefined) {
         opts.onError?.(new TlsConfigError('TLS_FILE_UNREADABLE', `the CRL file ${file} has vanished; still using the CRLs read before`));
       }
       seenKey = undefined;
       return;
     }
     seenKey = read.key;
-    crls = parseCrlBundle(read.data, file);
+    bundle = readCrlBundle(read.data, file);
   };
 
   load(); // errors here are configuration errors: let them stop the start-up.
@@ -156,7 +180,7 @@ export function createCrlSource(file: string, opts: CrlSourceOptions = {}): CrlS
     path: file,
     current(): Buffer[] | undefined {
       const t = now();
-      if (t - checkedAt < recheckMs) return crls;
+      if (t - checkedAt < recheckMs) return bundle?.pems;
       checkedAt = t;
       let key: string | undefined;
       try {
@@ -164,7 +188,7 @@ export function createCrlSource(file: string, opts: CrlSourceOptions = {}): CrlS
       } catch {
         key = undefined;
       }
-      if (key === seenKey) return crls;
+      if (key === seenKey) return bundle?.pems;
       try {
         load();
       } catch (err) {
@@ -172,7 +196,12 @@ export function createCrlSource(file: string, opts: CrlSourceOptions = {}): CrlS
         seenKey = key;
         opts.onError?.(err as TlsConfigError);
       }
-      return crls;
+      return bundle?.pems;
+    },
+    entries(): readonly CrlEntries[] {
+      if (bundle === undefined) return [];
+      if (bundle.entries instanceof TlsConfigError) throw bundle.entries;
+      return bundle.entries;
     },
   };
 }

@@ -20,7 +20,7 @@ export class RevocationWatch<T> {
   private readonly tracked = new Map<T, { cert: Buffer; end: () => void }>();
   private readonly timer: NodeJS.Timeout | undefined;
   /** Entries of the newest CRLs seen, for connections registered after the change. */
-  private latest: CrlEntries[] = [];
+  private latest: readonly CrlEntries[] = [];
 
   /** With no source (no `tls.crl`), tracking is a no-op. */
   constructor(source: CrlSource | undefined, opts: RevocationWatchOptions) {
@@ -31,9 +31,10 @@ export class RevocationWatch<T> {
       if (latest === seen || latest === undefined) return;
       seen = latest;
       opts.onChange?.(latest);
-      let lists;
+      let lists: readonly CrlEntries[];
       try {
-        lists = latest.map(parseCrlEntries);
+        // Entries read with the CRLs by the source, when it keeps them; else decoded here.
+        lists = source.entries !== undefined ? source.entries() : latest.map(parseCrlEntries);
       } catch (err) {
         opts.onError(err as Error);
         return;
