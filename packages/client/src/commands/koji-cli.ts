@@ -7,6 +7,7 @@ import { KojiError } from '../koji/errors.ts';
 import { KojiSession } from '../koji/session.ts';
 import { kojiProfileFrom, loadKojiProfile, parseKojiIni, KOJI_CONFIG_LIMITS } from '../koji/config.ts';
 import type { KojiProfile } from '../koji/config.ts';
+import { headerAgent } from '../koji/header-fetch.ts';
 import type { HeaderSource } from '../koji/header-fetch.ts';
 import { planCounts, sigkeyOf } from '../koji/plan.ts';
 import type { PlannedRpm } from '../koji/plan.ts';
@@ -80,7 +81,8 @@ export async function openKoji(profile: KojiProfile, limits: Pick<ClientConfig['
   const ca = read(profile.serverca);
   const session = new KojiSession({ server: profile.server, tls: { ca, cert: read(profile.cert) }, ...(profile.timeoutMs === undefined ? {} : { timeoutMs: profile.timeoutMs }) });
   await session.sslLogin();
-  const files: HeaderSource = { topdir: profile.topdir, topurl: profile.topurl, ca, maxHeaderBytes: limits.maxHeaderBytes, ...(profile.timeoutMs === undefined ? {} : { timeoutMs: profile.timeoutMs }) };
+  const agent = profile.topurl === undefined ? undefined : headerAgent(profile.topurl, ca);
+  const files: HeaderSource = { topdir: profile.topdir, topurl: profile.topurl, ca, agent, maxHeaderBytes: limits.maxHeaderBytes, ...(profile.timeoutMs === undefined ? {} : { timeoutMs: profile.timeoutMs }) };
   return { session, files };
 }
 
@@ -141,6 +143,7 @@ export async function runKojiCommand(command: 'sign-tag' | 'sign-build' | 'check
     if (ctx !== undefined) {
       await ctx.session.logout().catch(() => undefined);
       ctx.session.close();
+      ctx.files.agent?.destroy();
     }
   }
 }

@@ -33,6 +33,21 @@ export interface HeaderSource {
    * sign-rpm uses it); over it, RPM_HEADER_TOO_LARGE. Default: @signet/rpm's (32 MiB).
    */
   readonly maxHeaderBytes?: number | undefined;
+  /** Keep-alive agent for topurl (`headerAgent`); without one, a connection per request. */
+  readonly agent?: http.Agent | undefined;
+}
+
+/** Connections to topurl kept open at most (the hub's file server is shared with builders). */
+export const HEADER_SOCKETS = 32;
+
+/**
+ * A keep-alive agent for `topurl`, so that reading the heads of a tag's rpms reuses a few
+ * connections instead of paying a TCP and TLS handshake per request (two per rpm: a Range
+ * request for the head and, when the signed copy is checked, a HEAD). The caller destroys it.
+ */
+export function headerAgent(topurl: string, ca: string | Buffer | undefined): http.Agent {
+  const options = { keepAlive: true, maxSockets: HEADER_SOCKETS, maxFreeSockets: HEADER_SOCKETS };
+  return new URL(topurl).protocol === 'https:' ? new https.Agent({ ...options, ca }) : new http.Agent(options);
 }
 
 export type HeadVia = 'topdir' | 'range' | 'stream';
@@ -51,11 +66,11 @@ function unavailable(rel: string, why: string, cause?: unknown): KojiSignError {
 }
 
 /** The local file for `rel` when topdir is set and the file is readable, else undefined. */
-export function localFile(src: HeaderSource, rel: string): string | undefined {
+async function localFile(src: HeaderSource, rel: string): Promise<string | undefined> {
   if (src.topdir === undefined) return undefined;
   const file = path.join(src.topdir, ...rel.split('/'));
   try {
-    fs.accessSync(file, fs.constants.R_OK);
+    await fs.promises.access(file, fs.constants.R_OK);
     return file;
   } catch {
     return undefined;
@@ -114,7 +129,7 @@ function get(src: HeaderSource, url: URL, range: [number, number] | undefined, e
   return new Promise((resolve, reject) => {
     const mod = url.protocol === 'https:' ? https : http;
     const headers: Record<string, string> = range === undefined ? {} : { Range: `bytes=${range[0]}-${range[1]}` };
-    const req = mod.request(url, { method, headers, ca: src.ca, timeout: src.timeoutMs ?? 60_000, agent: false }, (res) => {
+    const req = mod.request(url, { method, headers, ca: src.ca, timeout: src.timeoutMs ?? 60_000, agent: src.agent ?? false }, (res) => {
       const status = res.statusCode ?? 0;
       const chunks: Buffer[] = [];
       let size = 0;
@@ -200,7 +215,7 @@ async function fetchRemote(src: HeaderSource, rel: string, max: number, limits: 
 export async function fetchRpmHead(src: HeaderSource, rel: string, sigmd5: string): Promise<FetchedHead> {
   const max = src.maxHeadBytes ?? DEFAULT_MAX;
   const limits = limitsOf(src);
-  const local = localFile(src, rel);
+  const local = await localFile(src, rel);
   let fetched: FetchedHead;
   if (local !== undefined) fetched = { layout: await readLocal(local, rel, max, limits), via: 'topdir' };
   else if (src.topurl !== undefined) fetched = await fetchRemote(src, rel, max, limits);
@@ -211,10 +226,10 @@ export async function fetchRpmHead(src: HeaderSource, rel: string, sigmd5: strin
 
 /** Whether `rel` exists: a stat under a readable topdir, else a HEAD request on topurl. */
 export async function fileExists(src: HeaderSource, rel: string): Promise<boolean> {
-  if (src.topdir !== undefined && fs.existsSync(src.topdir)) {
+  if (src.topdir !== undefined && (await isDirectory(src.topdir))) {
     const file = path.join(src.topdir, ...rel.split('/'));
     try {
-      return fs.statSync(file).isFile();
+      return (await fs.promises.stat(file)).isFile();
     } catch {
       return false;
     }
@@ -229,4 +244,12 @@ export async function fileExists(src: HeaderSource, rel: string): Promise<boolea
   if (got.status === 200 || got.status === 206) return true;
   if (got.status === 404) return false;
   throw unavailable(rel, `HTTP ${got.status} on HEAD`);
+}
+
+async function isDirectory(dir: string): Promise<boolean> {
+  try {
+    return (await fs.promises.stat(dir)).isDirectory();
+  } catch {
+    return false;
+  }
 }
