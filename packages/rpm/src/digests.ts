@@ -62,6 +62,8 @@ export class PayloadVerifier {
   readonly #md5Expected: Buffer | undefined;
   readonly #sizeExpected: bigint | undefined;
   #payloadBytes = 0n;
+  #md5Offloaded = false;
+  #md5Settled: Buffer | undefined;
 
   constructor(layout: PackageLayout) {
     this.#layout = layout;
@@ -82,8 +84,24 @@ export class PayloadVerifier {
 
   update(chunk: Buffer): void {
     this.#payloadHash?.update(chunk);
-    this.#md5?.update(chunk);
+    if (!this.#md5Offloaded) this.#md5?.update(chunk);
     this.#payloadBytes += BigInt(chunk.length);
+  }
+
+  /**
+   * Hands the MD5 to another hasher (another thread): returns the bytes MD5 starts with (the
+   * main header; the payload follows), or undefined when the package carries no MD5. Call
+   * before the first `update`; the other hasher's digest then goes to `settleMd5` before
+   * `finish`.
+   */
+  offloadMd5(): Buffer | undefined {
+    if (this.#md5 === undefined || this.#payloadBytes !== 0n) return undefined;
+    this.#md5Offloaded = true;
+    return this.#layout.mainHeader.bytes;
+  }
+
+  settleMd5(digest: Buffer): void {
+    this.#md5Settled = digest;
   }
 
   /** Throws RPM_PAYLOAD_DIGEST_MISMATCH / RPM_MD5_MISMATCH / RPM_SIZE_MISMATCH, in that order. */
@@ -96,7 +114,9 @@ export class PayloadVerifier {
       }
     }
     if (this.#md5 !== undefined && this.#md5Expected !== undefined) {
-      const actual = this.#md5.digest();
+      const actual = this.#md5Offloaded ? this.#md5Settled : this.#md5.digest();
+      // An offloaded MD5 whose digest never came back is a mismatch, never a pass.
+      if (actual === undefined) throw new RpmError('RPM_MD5_MISMATCH', 'MD5 digest of header+payload was not computed');
       if (actual.length !== this.#md5Expected.length || !timingSafeEqual(actual, this.#md5Expected)) {
         throw new RpmError('RPM_MD5_MISMATCH', 'MD5 digest of header+payload mismatch: the package is damaged');
       }
