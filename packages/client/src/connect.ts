@@ -1,7 +1,6 @@
 import tls from 'node:tls';
-import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import { checkPeer, ConfigError, loadCrlBundle, loadTlsMaterial, MAX_LINK_MESSAGE, SUBPROTOCOL, TLS_VERSION, WsDuplex, isSignetError, watchLink } from '@signet/protocol';
+import { checkPeer, ConfigError, dialBridge, loadCrlBundle, loadTlsMaterial, TLS_VERSION, WsDuplex, isSignetError, watchLink } from '@signet/protocol';
 import type { ClientConfig } from './config.ts';
 import { ClientError } from './errors.ts';
 import { RpcClient } from './rpc-client.ts';
@@ -17,7 +16,7 @@ import { PROTOCOL_VERSION } from '@signet/protocol/e2e';
  */
 export async function openSession(config: ClientConfig): Promise<RpcClient> {
   const material = withCrl(loadTlsMaterial(config.tls), config.tls.crl);
-  const ws = await dialBridge(config, material);
+  const ws = await dialClientLink(config, material);
   // A link a firewall dropped silently is found within deadAfterMs; the session then
   // fails with SESSION_CLOSED, which sign-rpm retries on a new session.
   watchLink(ws, config.keepalive, () => undefined);
@@ -68,46 +67,30 @@ function withCrl(material: ReturnType<typeof loadTlsMaterial>, file: string | un
 /** Socket errors that mean "not reachable right now", worth a retry. */
 const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN']);
 
-function dialBridge(config: ClientConfig, material: Material): Promise<WebSocket> {
-  const host = config.bridge.host.includes(':') ? `[${config.bridge.host}]` : config.bridge.host;
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`wss://${host}:${config.bridge.port}/`, SUBPROTOCOL, {
-      ...TLS_VERSION,
-      cert: material.cert,
-      key: material.key,
-      ca: material.ca,
-      ...(material.crl ? { crl: material.crl } : {}),
-      // ws checks the certificate against the host (DNS name or IP) unless a name is set.
-      ...(config.bridge.servername ? { servername: config.bridge.servername } : {}),
-      rejectUnauthorized: true,
-      maxPayload: MAX_LINK_MESSAGE,
-      perMessageDeflate: false,
-      handshakeTimeout: config.limits.connectTimeoutMs,
-    } as WebSocket.ClientOptions);
-    ws.once('upgrade', (res: IncomingMessage) => {
-      try {
-        // Something that is not our bridge (wrong role) gets nothing from us.
-        checkPeer(res.socket as unknown as tls.TLSSocket, 'bridge', 'bridge');
-        if (config.keepalive.tcpKeepAliveMs > 0) res.socket.setKeepAlive(true, config.keepalive.tcpKeepAliveMs);
-      } catch (err) {
-        ws.terminate();
-        reject(new ClientError('BRIDGE_REFUSED', (err as Error).message, { cause: err }));
-      }
-    });
-    ws.once('open', () => resolve(ws));
-    ws.once('unexpected-response', (_req, res) => {
-      ws.terminate();
-      reject(new ClientError('BRIDGE_REFUSED', `bridge refused the connection: HTTP ${res.statusCode ?? '?'} (is this certificate a client certificate?)`));
-    });
-    ws.once('error', (err: NodeJS.ErrnoException) => {
-      // Network failures (bridge down or restarting) are transient; a TLS failure (the
-      // bridge's certificate, or ours, not accepted) is not.
-      const code = NETWORK_ERRORS.has(err.code ?? '') ? 'CONNECT_FAILED' : 'BRIDGE_REFUSED';
-      // Under TLS 1.3 a bridge that refuses our certificate often just hangs up after the
-      // handshake: indistinguishable from a restart, so it is retried, but say so.
-      const hint = err.code === 'ECONNRESET' ? ' (if this persists, the bridge may be refusing our certificate: see its log for tls-refused)' : '';
-      reject(new ClientError(code, `cannot connect to bridge ${config.bridge.host}:${config.bridge.port}: ${err.message.trim()}${hint}`, { cause: err }));
-    });
+function dialClientLink(config: ClientConfig, material: Material): Promise<WebSocket> {
+  const where = `bridge ${config.bridge.host}:${config.bridge.port}`;
+  const options = {
+    host: config.bridge.host,
+    port: config.bridge.port,
+    servername: config.bridge.servername,
+    tls: material,
+    crl: material.crl,
+    handshakeTimeoutMs: config.limits.connectTimeoutMs,
+    tcpKeepAliveMs: config.keepalive.tcpKeepAliveMs,
+  };
+  return dialBridge(options, (failure) => {
+    if (failure.kind === 'peer') return new ClientError('BRIDGE_REFUSED', failure.cause.message, { cause: failure.cause });
+    if (failure.kind === 'http') {
+      return new ClientError('BRIDGE_REFUSED', `bridge refused the connection: HTTP ${failure.status ?? '?'} (is this certificate a client certificate?)`);
+    }
+    const err = failure.cause;
+    // Network failures (bridge down or restarting) are transient; a TLS failure (the
+    // bridge's certificate, or ours, not accepted) is not.
+    const code = NETWORK_ERRORS.has(err.code ?? '') ? 'CONNECT_FAILED' : 'BRIDGE_REFUSED';
+    // Under TLS 1.3 a bridge that refuses our certificate often just hangs up after the
+    // handshake: indistinguishable from a restart, so it is retried, but say so.
+    const hint = err.code === 'ECONNRESET' ? ' (if this persists, the bridge may be refusing our certificate: see its log for tls-refused)' : '';
+    return new ClientError(code, `cannot connect to ${where}: ${err.message.trim()}${hint}`, { cause: err });
   });
 }
 

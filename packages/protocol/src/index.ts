@@ -14,6 +14,8 @@ export { ConfigError, MAX_CONFIG_BYTES, TlsFiles, LogLevel, parseConfig, readCon
 export { HostName, Port, ListenPort, bridgeEndpoint, LogConfig, type BridgeEndpoint } from './config-sections.ts';
 export { USER_NAME_PATTERN } from './user-name.ts';
 export { KeepaliveConfig, Liveness, watchLink, probeLink, tickInterval } from './link/keepalive.ts';
+export { dialBridge } from './link/dial-bridge.ts';
+export type { BridgeDialOptions, BridgeDialFailure } from './link/dial-bridge.ts';
 export type { LinkWatch, LivenessVerdict } from './link/keepalive.ts';
 export { loadCrlBundle, parseCrlBundle, createCrlSource, openCrlSource, MAX_CRL_BUNDLE_BYTES, MAX_CRLS_PER_BUNDLE, CRL_RECHECK_MS } from './tls/crl.ts';
 export { parseCrlEntries, certificateIssuerSerial, isRevokedBy } from './tls/crl-entries.ts';

@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
-import { loadTlsMaterial, openCrlSource, RevocationWatch } from '@signet/protocol';
+import { dialBridge, loadTlsMaterial, openCrlSource, RevocationWatch } from '@signet/protocol';
 import type { TLSSocket } from 'node:tls';
 import type { ServerConfig } from './config.ts';
 import type { Backend } from './backend.ts';
-import { dialBridge } from './dial.ts';
 import { LinkPool } from './link-pool.ts';
 import { createInnerTlsAcceptor } from './inner-tls.ts';
 import { busyHandler, createHandler, type SessionHandler } from './handler.ts';
@@ -41,16 +40,22 @@ export function createSigningServer(config: ServerConfig, backend: Backend, log:
     initialDelayMs: config.reconnect.initialDelayMs,
     maxDelayMs: config.reconnect.maxDelayMs,
     log,
+    // The server's only way onto the network: it dials the bridge, it never listens.
     dial: () =>
-      dialBridge({
-        host: config.bridge.host,
-        port: config.bridge.port,
-        servername,
-        tls: material,
-        handshakeTimeoutMs: config.limits.handshakeTimeoutMs,
-        tcpKeepAliveMs: config.keepalive.tcpKeepAliveMs,
-        crl: crl?.current(),
-      }),
+      dialBridge(
+        {
+          host: config.bridge.host,
+          port: config.bridge.port,
+          servername,
+          tls: material,
+          handshakeTimeoutMs: config.limits.handshakeTimeoutMs,
+          tcpKeepAliveMs: config.keepalive.tcpKeepAliveMs,
+          crl: crl?.current(),
+        },
+        // The pool logs the reason and redials; the messages say which side refused.
+        (failure) =>
+          failure.kind === 'http' ? new Error(`bridge refused the link: HTTP ${failure.status ?? '?'}`) : failure.cause,
+      ),
     keepalive: config.keepalive,
     maxSessions: config.limits.maxSessions,
     onPaired: async (duplex, session) => {
