@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { certificateIssuerSerial, isRevokedBy, parseCrlBundle, parseCrlEntries, RevocationWatch } from '@signet/protocol';
+import { certificateIssuerSerial, createCrlSource, isRevokedBy, parseCrlBundle, parseCrlEntries, RevocationWatch } from '@signet/protocol';
 import type { CrlEntries, CrlSource } from '@signet/protocol';
 import { generateRsaKeyPairAsync, initCaDir, issueToDir, revokeInDir, rolloverCa, type KeyPair } from '@signet/pki';
 
@@ -115,6 +115,31 @@ describe('RevocationWatch', () => {
       watch.track('late-alice', der(certs['alice'] as Buffer), () => log.push('end late-alice'));
       expect(log.at(-1)).toBe('end late-mallory');
     } finally {
+      watch.stop();
+    }
+  });
+
+  it('acts on a changed file within one interval, even when connections keep the source rate-limited', async () => {
+    // The source's own re-check interval never lapses (frozen clock) and a new connection
+    // looks at it just before every tick: only the watch's fresh look can see the change.
+    const file = path.join(dir, 'watched-crl.pem');
+    const bundle = fs.readFileSync(path.join(caDir, 'crl-bundle.pem'));
+    const first = parseCrlBundle(bundle, 'bundle')[0] as Buffer; // the old CA's CRL: it lists mallory
+    fs.writeFileSync(file, parseCrlBundle(bundle, 'bundle')[1] as Buffer); // the new CA's CRL: trent only
+    const source = createCrlSource(file, { now: () => 0, recheckMs: 60_000 });
+    const log: string[] = [];
+    const watch = new RevocationWatch<string>(source, { onError: (e) => log.push(`error ${e.message}`), intervalMs: 20 });
+    const busy = setInterval(() => source.current(), 5);
+    try {
+      watch.track('mallory', der(certs['mallory'] as Buffer), () => log.push('end mallory'));
+      await tick();
+      expect(log).toEqual([]);
+      fs.writeFileSync(`${file}.new`, Buffer.concat([first, Buffer.from('\n'), parseCrlBundle(bundle, 'bundle')[1] as Buffer]));
+      fs.renameSync(`${file}.new`, file);
+      await tick();
+      expect(log).toEqual(['end mallory']);
+    } finally {
+      clearInterval(busy);
       watch.stop();
     }
   });

@@ -136,8 +136,13 @@ export interface CrlSourceOptions {
 
 export interface CrlSource {
   readonly path: string;
-  /** The CRLs to pass as `crl` for a new connection; undefined while there is no file. */
-  current(): Buffer[] | undefined;
+  /**
+   * The CRLs to pass as `crl` for a new connection; undefined while there is no file.
+   * `fresh` looks at the file now, whatever the re-check interval (RevocationWatch, which
+   * keeps its own pace: otherwise a connection's look just before its tick would postpone
+   * the change by another interval).
+   */
+  current(fresh?: boolean): Buffer[] | undefined;
   /**
    * Issuer and revoked serials of the CRLs `current()` last returned ([] while there are
    * none), read when they were: RevocationWatch uses this instead of decoding them again.
@@ -178,9 +183,9 @@ export function createCrlSource(file: string, opts: CrlSourceOptions = {}): CrlS
 
   return {
     path: file,
-    current(): Buffer[] | undefined {
+    current(fresh = false): Buffer[] | undefined {
       const t = now();
-      if (t - checkedAt < recheckMs) return bundle?.pems;
+      if (!fresh && t - checkedAt < recheckMs) return bundle?.pems;
       checkedAt = t;
       let key: string | undefined;
       try {

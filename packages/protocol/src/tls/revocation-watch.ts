@@ -27,7 +27,8 @@ export class RevocationWatch<T> {
     if (source === undefined) return;
     let seen = source.current();
     this.timer = setInterval(() => {
-      const latest = source.current();
+      // A fresh look every tick: a change is acted on within one interval.
+      const latest = source.current(true);
       if (latest === seen || latest === undefined) return;
       seen = latest;
       opts.onChange?.(latest);
