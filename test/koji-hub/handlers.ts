@@ -198,7 +198,7 @@ function newSession(ctx: CallContext, user: HubUser, authtype: number): KojiStru
   const key = `${id}-${randomBytes(16).toString('hex')}`;
   ctx.state.sessions.set(id, { id, key, userId: user.id, authtype, callnum: null, expired: false, closed: false });
   ctx.committed = true;
-  return { 'session-id': id, 'session-key': key, 'header-auth': true };
+  return ctx.state.headerAuth ? { 'session-id': id, 'session-key': key, 'header-auth': true } : { 'session-id': id, 'session-key': key };
 }
 
 /** Python's lenient b64decode of a str: non-alphabet characters dropped, padding required. */

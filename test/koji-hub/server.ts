@@ -33,6 +33,11 @@ export interface KojiHub {
   readonly topurl: string;
   /** Answer `Range` with 206 (default true). */
   rangeSupport: boolean;
+  /**
+   * When set and it returns a status for a call (after the call ran), that HTTP status is
+   * sent instead of the answer: a proxy failing on the way back, i.e. a lost answer.
+   */
+  httpStatusFor?: ((method: string, body: string) => number | undefined) | undefined;
   /** Every call and file request seen, in order (`call <method>` / `GET <path> <range>`). */
   readonly log: string[];
   close(): Promise<void>;
@@ -116,6 +121,11 @@ function handleRpc(hub: KojiHub, req: IncomingMessage, res: ServerResponse, url:
     for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v[0] : v;
     const reply = dispatch(hub.state, { body: Buffer.concat(chunks), headers, query: url.searchParams, clientCN });
     hub.log.push(`call ${reply.method}`);
+    const status = hub.httpStatusFor?.(reply.method, Buffer.concat(chunks).toString('utf8'));
+    if (status !== undefined) {
+      res.writeHead(status, { 'Content-Type': 'text/html', 'Koji-Version': '1.35.3' }).end(`<html><body>${status}</body></html>`);
+      return;
+    }
     res.writeHead(200, { 'Content-Type': 'text/xml', 'Koji-Version': '1.35.3', 'Content-Length': String(Buffer.byteLength(reply.body)) });
     res.end(reply.body);
   });

@@ -87,6 +87,11 @@ export class HubState {
   readonly tags = new Map<number, string>();
   readonly taggings: HubTagging[] = [];
   readonly tasks: HubTask[] = [];
+  /**
+   * Whether logins say `header-auth` (Koji ≥ 1.30: session data in Koji-Session-* headers);
+   * false answers like older hubs, whose clients put session-id and session-key in the URL.
+   */
+  headerAuth = true;
   private seq = 0;
 
   constructor(topdir: string) {
