@@ -2,7 +2,7 @@
  * The client's commands and its refusals, end to end through the real bridge and server.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,6 +137,51 @@ describe('signet CLI through bridge and server', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/OUTPUT_CONFLICT/);
     expect(existsSync(file)).toBe(true);
+  });
+
+  it('takes its packages from a list (--files-from FILE, or - for standard input)', async () => {
+    const dir = mkdtempSync(path.join(work, 'list-'));
+    const out = mkdtempSync(path.join(work, 'list-out-'));
+    const files = ['a', 'b', 'c'].map((n) => {
+      const f = path.join(dir, `p-${n}.rpm`);
+      copyFileSync(SAMPLE, f);
+      return f;
+    });
+    const list = path.join(dir, 'list.txt');
+    writeFileSync(list, `${files[0]}\n\n${files[1]}\n`);
+    // Listed and named packages together.
+    const fromFile = await sign('-o', out, '--files-from', list, files[2] as string);
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect(fromFile.stdout.trim().split('\n')).toHaveLength(3);
+
+    const inPlace = (input: string, ...args: string[]) =>
+      runNode(BIN.client, ['--config', cluster.dep.clientConfig, 'sign-rpm', '--key', 'demo', '--in-place', '--json', ...args], { input });
+    const fromStdin = await inPlace(`${files.join('\n')}\n`, '--passphrase-file', cluster.dep.passphraseFile, '--files-from', '-');
+    expect(fromStdin.code, fromStdin.stderr).toBe(0);
+    expect(fromStdin.stdout.trim().split('\n').map((l) => JSON.parse(l).ok)).toEqual([true, true, true]);
+
+    // Standard input cannot be both the list and the passphrase prompt.
+    const noPass = await inPlace(files.join('\n'), '--files-from', '-');
+    expect(noPass.code).toBe(2);
+    expect(noPass.stderr).toMatch(/USAGE: .*--passphrase-file/);
+    // A list that is not one path per line is refused before anything is signed.
+    const bad = await inPlace(`${files[0]}\0${files[1]}`, '--passphrase-file', cluster.dep.passphraseFile, '--files-from', '-');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/USAGE: --files-from standard input: line 1 contains a NUL byte/);
+  });
+
+  it('refuses one file named twice with --in-place (same path, a symlink, a/./b) before signing anything', async () => {
+    const dir = mkdtempSync(path.join(work, 'twice-'));
+    const file = path.join(dir, 'p.rpm');
+    copyFileSync(SAMPLE, file);
+    symlinkSync(file, path.join(dir, 'link.rpm'));
+    const before = readFileSync(file);
+    for (const twin of [file, path.join(dir, 'link.rpm'), `${dir}/./p.rpm`]) {
+      const r = await sign('--in-place', file, twin);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/OUTPUT_CONFLICT: .* are the same file/);
+    }
+    expect(readFileSync(file).equals(before)).toBe(true);
   });
 });
 

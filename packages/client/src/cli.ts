@@ -14,11 +14,13 @@ import { signData } from './commands/sign-data.ts';
 import { signRpms, type SignRpmResult } from './commands/sign-rpm.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { runKojiCommand } from './commands/koji-cli.ts';
+import { readFileList } from './file-list.ts';
 
 export const USAGE = `usage: signet [--config FILE] COMMAND [options]
 
 commands:
-  sign-rpm --key NAME (-o DIR | --in-place) [--passphrase-file F] [--jobs N] [--no-verify-payload] [--json] FILE...
+  sign-rpm --key NAME (-o DIR | --in-place) [--passphrase-file F] [--jobs N] [--no-verify-payload] [--json]
+           (FILE... | --files-from LIST)
   sign-data --key NAME [--armor] -o OUT [--passphrase-file F] FILE
   change-passphrase KEY [--passphrase-file CURRENT] [--new-passphrase-file NEW]
   get-public-key NAME [-o FILE]
@@ -39,6 +41,8 @@ export interface Io {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
+  /** Where `--files-from -` reads; default process.stdin. */
+  stdin?: NodeJS.ReadableStream;
 }
 
 const OPTIONS = {
@@ -52,6 +56,7 @@ const OPTIONS = {
   armor: { type: 'boolean' },
   json: { type: 'boolean' },
   jobs: { type: 'string' },
+  'files-from': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   // Koji commands (sign-tag, sign-build, check-tag).
   koji: { type: 'string' },
@@ -144,7 +149,11 @@ async function dispatch(command: string, args: string[], v: Values, config: Clie
     }
     case 'sign-rpm': {
       need(v.key, '--key NAME is required');
-      need(args.length > 0, 'needs at least one package');
+      const list = v['files-from'];
+      // The passphrase prompt needs the terminal on standard input.
+      need(list !== '-' || v['passphrase-file'] !== undefined, '--files-from - reads standard input: give the passphrase with --passphrase-file');
+      const files = [...args, ...(list === undefined ? [] : await readFileList(list, io.stdin ?? process.stdin))];
+      need(files.length > 0, 'needs at least one package (FILE... or --files-from LIST)');
       need(Boolean(v.output) !== Boolean(v['in-place']), 'give exactly one of -o DIR and --in-place');
       need(!v.output || existsSync(v.output), `output directory ${v.output} does not exist`);
       const jobs = v.jobs === undefined ? config.limits.inFlight : Number(v.jobs);
@@ -167,7 +176,7 @@ async function dispatch(command: string, args: string[], v: Values, config: Clie
       };
       try {
         await signRpms(keeper, {
-          files: args,
+          files,
           outDir: v.output,
           inPlace: v['in-place'] === true,
           jobs,

@@ -90,7 +90,18 @@ async function signOne(keeper: SessionKeeper, file: string, dest: string | undef
 
 /** Output path per input (undefined = in place). Refuses outputs that collide. */
 function planOutputs(opts: SignRpmOptions): (string | undefined)[] {
-  if (opts.inPlace) return opts.files.map(() => undefined);
+  if (opts.inPlace) {
+    // One file named twice (a repeated line, a symlink, a/./b) would be signed twice at once,
+    // by two writers of the same file: refused before anything is signed.
+    const seen = new Map<string, string>();
+    for (const file of opts.files) {
+      const real = existsSync(file) ? realpathSync(file) : path.resolve(file);
+      const prior = seen.get(real);
+      if (prior !== undefined) throw new ClientError('OUTPUT_CONFLICT', `${file} and ${prior} are the same file; name it once`);
+      seen.set(real, file);
+    }
+    return opts.files.map(() => undefined);
+  }
   const outDir = opts.outDir as string;
   if (!existsSync(outDir)) throw new ClientError('USAGE', `output directory ${outDir} does not exist`);
   const seen = new Map<string, string>();
