@@ -1,7 +1,6 @@
 import type { KeyInfo as WireKeyInfo } from '@signet/protocol/e2e';
 import type { Backend, SignatureAudit, UnlockedKey } from './backend.ts';
 import type { KeyStore, KeyInfo } from './keystore/index.ts';
-import { parseAuditEntry } from './keystore/audit.ts';
 
 /** What clients may know of a key: never its users, grants or anything secret. */
 function toWire(k: KeyInfo): WireKeyInfo {
@@ -21,20 +20,21 @@ function toWire(k: KeyInfo): WireKeyInfo {
  * transaction, with one fsync, instead of one fsync per signature. Each caller's promise
  * resolves only when its row is durable, so no signature leaves before its record; if
  * the write fails, every caller of that batch gets the error and no signature is sent.
- * Each row is checked as it joins (Threat: one caller's invalid row failing the batch,
- * and so other users' signatures); an invalid row rejects its own caller only.
+ * Each row is checked as it joins, by `check` (the key store's own check, which its write
+ * then recognises instead of repeating): an invalid row rejects its own caller only.
+ * Threat: one caller's invalid row failing the batch, and so other users' signatures.
  */
 const MAX_AUDIT_BATCH = 1024;
 
-export function auditBatcher(write: (entries: SignatureAudit[]) => void): (entry: SignatureAudit) => Promise<void> {
-  let pending: { entry: SignatureAudit; resolve: () => void; reject: (err: unknown) => void }[] = [];
+export function auditBatcher<Row>(check: (entry: SignatureAudit) => Row, write: (rows: Row[]) => void): (entry: SignatureAudit) => Promise<void> {
+  let pending: { row: Row; resolve: () => void; reject: (err: unknown) => void }[] = [];
   const flush = (): void => {
     // Bounded transactions: a larger backlog is written in several batches, in order.
     const batch = pending.slice(0, MAX_AUDIT_BATCH);
     pending = pending.slice(batch.length);
     if (pending.length > 0) setImmediate(flush);
     try {
-      write(batch.map((p) => p.entry));
+      write(batch.map((p) => p.row));
       for (const p of batch) p.resolve();
     } catch (err) {
       for (const p of batch) p.reject(err);
@@ -42,9 +42,9 @@ export function auditBatcher(write: (entries: SignatureAudit[]) => void): (entry
   };
   return (entry) =>
     new Promise<void>((resolve, reject) => {
-      parseAuditEntry(entry, new Date());
+      const row = check(entry);
       if (pending.length === 0) setImmediate(flush);
-      pending.push({ entry, resolve, reject });
+      pending.push({ row, resolve, reject });
     });
 }
 
@@ -59,6 +59,6 @@ export function keyStoreBackend(store: KeyStore, serverName: string): Backend {
       return { info: toWire(store.getKey(key)), sign: (data) => signer.sign(data), dispose: () => signer.dispose() };
     },
     changePassphrase: (key, user, passphrase, newPassphrase) => store.changePassphrase(key, user, passphrase, newPassphrase),
-    recordSignature: auditBatcher((entries) => void store.recordAudits(entries)),
+    recordSignature: auditBatcher((entry) => store.checkAudit(entry), (rows) => void store.recordAudits(rows)),
   };
 }

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DatabaseSync, StatementSync } from 'node:sqlite';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AuditFields } from '../../../packages/server/src/keystore/audit.ts';
-import { appendAudit } from '../../../packages/server/src/keystore/audit-store.ts';
+import { appendAudit, appendAudits } from '../../../packages/server/src/keystore/audit-append.ts';
 import { openDatabase, transaction } from '../../../packages/server/src/keystore/database.ts';
 import { AuditLog, KeyStore, canonicalRow, rowHash, verifyAuditChain } from '../../../packages/server/src/keystore/index.ts';
-import { removeDir, tempDir } from './helpers.ts';
+import { auditRows, recordAudit, removeDir, tempDir } from './helpers.ts';
 
 let dir: string;
 
@@ -109,16 +109,88 @@ describe('the audit chain written with its tail kept in memory', () => {
     try {
       daemon.recordAudits([fields(1), fields(2)].map(toEntry));
       admin.addUser('bob'); // its own audit row, written by the other connection
-      admin.recordAudit(toEntry(fields(3)));
+      recordAudit(admin, toEntry(fields(3)));
       const rows = daemon.recordAudits([toEntry(fields(4)), toEntry(fields(5))]);
       expect(rows.map((r) => r.seq)).toEqual([5, 6]);
-      admin.recordAudit(toEntry(fields(6)));
-      expect(daemon.recordAudit(toEntry(fields(7))).seq).toBe(8);
+      recordAudit(admin, toEntry(fields(6)));
+      expect(recordAudit(daemon, toEntry(fields(7))).seq).toBe(8);
     } finally {
       daemon.close();
       admin.close();
     }
     expect(verify()).toMatchObject({ ok: true, rows: 8 });
+  });
+
+  it('notices a commit by another connection between two batches, each batch checking once', () => {
+    const daemon = openDatabase(dir);
+    const admin = openDatabase(dir);
+    const reads = countDataVersionReads();
+    try {
+      const first = appendAudits(daemon, [1, 2, 3].map(fields));
+      expect(reads.count).toBe(1);
+      appendAudit(admin, fields(4)); // the daemon's cached tail is now behind
+      const second = appendAudits(daemon, [5, 6, 7].map(fields));
+      expect(reads.count).toBe(3);
+      expect(first.map((r) => r.seq)).toEqual([1, 2, 3]);
+      expect(second.map((r) => r.seq)).toEqual([5, 6, 7]);
+      expect(second[0]?.prevHash).toBe(auditRows(dir).find((r) => r.seq === 4)?.hash);
+      expect(verifyAuditChain(daemon)).toMatchObject({ ok: true, rows: 7 });
+    } finally {
+      reads.restore();
+      admin.close();
+      daemon.close();
+    }
+    expect(verify()).toMatchObject({ ok: true, rows: 7 });
+  });
+
+  it('reads data_version once per transaction, however many rows it appends', async () => {
+    const store = await KeyStore.open(dir, { argon2: 'min' });
+    const db = openDatabase(dir);
+    const reads = countDataVersionReads();
+    try {
+      store.recordAudits(Array.from({ length: 50 }, (_, i) => toEntry(fields(i + 1))));
+      expect(reads.count).toBe(1);
+      store.recordAudits([toEntry(fields(51))]);
+      expect(reads.count).toBe(2);
+      // An administrative transaction appending several rows checks once too.
+      transaction(db, () => [appendAudit(db, fields(52)), appendAudit(db, fields(53))]);
+      expect(reads.count).toBe(3);
+      // A transaction not begun by transaction() (so not known to hold the write lock from
+      // its start) checks at every row.
+      db.exec('BEGIN');
+      appendAudit(db, fields(54));
+      appendAudit(db, fields(55));
+      db.exec('COMMIT');
+      expect(reads.count).toBe(5);
+    } finally {
+      reads.restore();
+      db.close();
+      store.close();
+    }
+    expect(verify()).toMatchObject({ ok: true, rows: 55 });
+  });
+
+  it('drops the tail checked in a batch transaction that rolls back: the next batch chains to the last commit', () => {
+    const db = openDatabase(dir);
+    const reads = countDataVersionReads();
+    try {
+      appendAudits(db, [fields(1), fields(2)]);
+      expect(() =>
+        transaction(db, () => {
+          appendAudits(db, [fields(3), fields(4)]);
+          throw new Error('rolled back');
+        }),
+      ).toThrow(/rolled back/);
+      // No other connection committed, so data_version alone would not tell: the drop does.
+      const rows = appendAudits(db, [fields(5), fields(6)]);
+      expect(reads.count).toBe(3);
+      expect(rows.map((r) => r.seq)).toEqual([3, 4]);
+      expect(verifyAuditChain(db)).toMatchObject({ ok: true, rows: 4 });
+    } finally {
+      reads.restore();
+      db.close();
+    }
+    expect(verify()).toMatchObject({ ok: true, rows: 4 });
   });
 
   it('still exposes a row edited by another connection after the tail was cached', () => {
@@ -138,4 +210,20 @@ describe('the audit chain written with its tail kept in memory', () => {
 
 function toEntry(f: AuditFields): { user: string; keyFingerprint: string | null; kind: string; subject: string; sha256: string | null; requestId: string | null } {
   return { user: f.user, keyFingerprint: f.keyFingerprint, kind: f.kind, subject: f.subject, sha256: f.sha256, requestId: f.requestId };
+}
+
+/** Counts `PRAGMA data_version` reads on every connection until restore(). */
+function countDataVersionReads(): { readonly count: number; restore(): void } {
+  let count = 0;
+  const original = StatementSync.prototype.get;
+  const spy = vi.spyOn(StatementSync.prototype, 'get').mockImplementation(function (this: StatementSync, ...params: Parameters<StatementSync['get']>) {
+    if (this.sourceSQL === 'PRAGMA data_version') count++;
+    return original.apply(this, params);
+  });
+  return {
+    get count() {
+      return count;
+    },
+    restore: () => spy.mockRestore(),
+  };
 }

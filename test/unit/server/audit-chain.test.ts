@@ -6,7 +6,7 @@ import {
   AuditLog, ChainVerifier, KeyStore, genesisHash, rowHash, type AuditEntry, type AuditRecord,
 } from '../../../packages/server/src/keystore/index.ts';
 import { APPLICATION_ID, SCHEMA_SQL, SCHEMA_VERSION } from '../../../packages/server/src/keystore/schema.ts';
-import { removeDir, tempDir } from './helpers.ts';
+import { auditRows, recordAudit, removeDir, tempDir } from './helpers.ts';
 
 let dir: string;
 let store: KeyStore;
@@ -57,7 +57,7 @@ beforeEach(async () => {
   store = await KeyStore.init(dir, { argon2: 'min' });
   store.addUser('alice');
   store.addUser('bob');
-  for (let i = 1; i <= 198; i++) store.recordAudit(entry(i));
+  for (let i = 1; i <= 198; i++) recordAudit(store, entry(i));
 });
 
 afterEach(() => {
@@ -67,7 +67,7 @@ afterEach(() => {
 
 describe('audit hash chain', () => {
   it('chains every row (admin actions and signatures) and verifies a long intact chain', () => {
-    const rows = store.readAudit({ limit: 1000 });
+    const rows = auditRows(dir);
     expect(rows).toHaveLength(200);
     expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
     expect(rows.slice(0, 2).map((r) => r.kind)).toEqual(['user-add', 'user-add']);
@@ -77,8 +77,8 @@ describe('audit hash chain', () => {
     expect(rows[0]?.prevHash).toBe(genesisHash(v.chainId));
   });
 
-  it('returns from recordAudit with the row committed and chained, visible to another connection', () => {
-    const rec = store.recordAudit(entry(999));
+  it('returns from recordAudits with the row committed and chained, visible to another connection', () => {
+    const rec = recordAudit(store, entry(999));
     const db = raw();
     const row = db.prepare('SELECT prev_hash, hash FROM audit WHERE seq = ?').get(rec.seq);
     db.close();
@@ -87,7 +87,7 @@ describe('audit hash chain', () => {
   });
 
   it('records entries without key, digest or request id (admin actions, failed unlocks)', () => {
-    const rec = store.recordAudit({ user: 'alice', kind: 'unlock-failed', subject: 'k reason=bad-passphrase' });
+    const rec = recordAudit(store, { user: 'alice', kind: 'unlock-failed', subject: 'k reason=bad-passphrase' });
     expect(rec).toMatchObject({ keyFingerprint: null, sha256: null, requestId: null });
     expect(verify().ok).toBe(true);
   });
@@ -99,7 +99,7 @@ describe('audit hash chain', () => {
 
   it('detects an edit of any single column, including a null made empty', () => {
     for (const [col, value] of [['time', '2000-01-01T00:00:00.000Z'], ['user_name', 'mallory'], ['key_fingerprint', 'C'.repeat(40)], ['kind', 'data'], ['sha256', 'f'.repeat(64)], ['request_id', 'x']] as const) {
-      const before = store.readAudit({ afterSeq: 49, limit: 1 })[0] as AuditRecord;
+      const before = auditRows(dir).find((r) => r.seq === 50) as AuditRecord;
       const original = { time: before.time, user_name: before.user, key_fingerprint: before.keyFingerprint, kind: before.kind, sha256: before.sha256, request_id: before.requestId }[col];
       tamper(`UPDATE audit SET ${col} = ? WHERE seq = 50`, value);
       expect(verify().break, col).toMatchObject({ seq: 50, reason: 'edited' });
@@ -166,7 +166,7 @@ describe('audit hash chain', () => {
     expect(verify()).toMatchObject({ ok: true, rows: 197 });
     expect(verify(head.hash)).toMatchObject({ ok: false, break: null, checkpoint: { seq: null } });
     // The next row takes seq 201 (sqlite_sequence is not lowered): the gap shows.
-    store.recordAudit(entry(1000));
+    recordAudit(store, entry(1000));
     expect(verify().break).toMatchObject({ seq: 201, reason: 'deleted' });
   });
 
@@ -179,8 +179,8 @@ describe('audit hash chain', () => {
     const other = await KeyStore.open(dir, { argon2: 'min' });
     try {
       for (let i = 0; i < 20; i++) {
-        store.recordAudit(entry(i));
-        other.recordAudit(entry(i + 100));
+        recordAudit(store, entry(i));
+        recordAudit(other, entry(i + 100));
       }
     } finally {
       other.close();
@@ -189,7 +189,7 @@ describe('audit hash chain', () => {
   });
 
   it('verifies with the pure verifier as the store does', () => {
-    const rows = store.readAudit({ limit: 1000 });
+    const rows = auditRows(dir);
     const v = new ChainVerifier(rows[0]?.prevHash as string);
     for (const r of rows) expect(v.push(r)).toBeNull();
     expect(v.push({ ...(rows[0] as AuditRecord), seq: 201 })).toMatchObject({ seq: 201, reason: 'reordered', detail: expect.stringContaining('seq 1') });
@@ -215,12 +215,12 @@ describe('audit chain migration', () => {
 
     const s = await KeyStore.open(v1, { argon2: 'min' });
     try {
-      const rows = s.readAudit();
+      const rows = auditRows(v1);
       expect(rows.map((r) => r.kind)).toEqual(['user-add', 'rpm-header', 'data', 'audit-chain-start']);
       expect(rows[1]).toMatchObject({ subject: 'a-0:1-1.noarch', sha256: 'ab'.repeat(32), requestId: 'r1' });
       expect(rows[3]).toMatchObject({ user: '(signet)', subject: expect.stringContaining('3 rows (seq 1-3)') });
       expect(rows.every((r) => r.hash !== null && r.prevHash !== null)).toBe(true);
-      s.recordAudit(entry(1));
+      recordAudit(s, entry(1));
     } finally {
       s.close();
     }

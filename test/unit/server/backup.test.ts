@@ -8,7 +8,7 @@ import { runAdmin, type AdminIO } from '../../../packages/server/src/admin/index
 import {
   AuditLog, BACKUP_MAGIC, createBackup, KeyStore, parseBackupHeader, restoreBackup, SCHEMA_VERSION,
 } from '../../../packages/server/src/keystore/index.ts';
-import { removeDir, tempDir } from './helpers.ts';
+import { auditRows, recordAudit, removeDir, tempDir } from './helpers.ts';
 import { codeOf } from '../../helpers/error-code.ts';
 
 let dir: string;
@@ -51,7 +51,7 @@ beforeEach(async () => {
   try {
     store.addUser('alice');
     store.addUser('bob');
-    for (let i = 0; i < 10; i++) store.recordAudit({ user: 'alice', keyFingerprint: 'A'.repeat(40), kind: 'data', subject: `data:${i} bytes`, sha256: 'ab'.repeat(32), requestId: `r${i}` });
+    for (let i = 0; i < 10; i++) recordAudit(store, { user: 'alice', keyFingerprint: 'A'.repeat(40), kind: 'data', subject: `data:${i} bytes`, sha256: 'ab'.repeat(32), requestId: `r${i}` });
   } finally {
     store.close();
   }
@@ -82,7 +82,7 @@ describe('backup and restore', () => {
     expect(await users(target)).toEqual(['alice', 'bob']);
     expect(verifyState(target)).toMatchObject({ ok: true, rows: 14, chainId: live.chainId });
     const s = await KeyStore.open(target, { argon2: 'min' });
-    expect(s.readAudit().slice(-2).map((a) => [a.kind, a.user])).toEqual([['backup', '(console)'], ['restore', '(console)']]);
+    expect(auditRows(s.stateDir).slice(-2).map((a) => [a.kind, a.user])).toEqual([['backup', '(console)'], ['restore', '(console)']]);
     s.close();
     expect(fs.readdirSync(dir).filter((f) => f.includes('.restore-'))).toEqual([]);
   });
@@ -149,7 +149,7 @@ describe('backup and restore', () => {
     const script = `
       import fs from 'node:fs';
       const { openDatabase } = await import(${JSON.stringify(pathToFileURL(path.join(SRC, 'database.ts')).href)});
-      const { appendAudit } = await import(${JSON.stringify(pathToFileURL(path.join(SRC, 'audit-store.ts')).href)});
+      const { appendAudit } = await import(${JSON.stringify(pathToFileURL(path.join(SRC, 'audit-append.ts')).href)});
       const db = openDatabase(${JSON.stringify(state)});
       let n = 0;
       console.log('ready');

@@ -6,7 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import * as openpgp from 'openpgp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KeyStore, KeyStoreError } from '../../../packages/server/src/keystore/index.ts';
-import { expectCode, gpgVerify, removeDir, tempDir } from './helpers.ts';
+import { auditRows, expectCode, gpgVerify, removeDir, tempDir } from './helpers.ts';
 
 const ALICE_PW = 'alice access passphrase';
 const BOB_PW = 'bob access passphrase';
@@ -76,7 +76,7 @@ describe('key expire', () => {
     clock += DAY;
     expect((await store.setExpiry('k', null, asAlice)).expires).toBeNull();
     expect(gpgList(store.publicKeyArmored('k'))[0]?.[6]).toBe('');
-    expect(store.readAudit().filter((a) => a.kind === 'key-expire').map((a) => a.subject)).toEqual([`k expires=${until.toISOString()}`, 'k expires=never']);
+    expect(auditRows(store.stateDir).filter((a) => a.kind === 'key-expire').map((a) => a.subject)).toEqual([`k expires=${until.toISOString()}`, 'k expires=never']);
   });
 
   it('extends an expired key, and a session stops signing once the key expires', async () => {
@@ -153,7 +153,7 @@ describe('key revoke', () => {
     expect(gpgList(publicBefore, certificate)[0]?.[1]).toBe('r');
     const sealed = await openpgp.readKey({ armoredKey: store.publicKeyArmored('k') });
     expect(await sealed.isRevoked()).toBe(true);
-    expect(store.readAudit().at(-1)).toMatchObject({ kind: 'key-revoke', user: 'alice', keyFingerprint: info.fingerprint, subject: 'k reason=compromised' });
+    expect(auditRows(store.stateDir).at(-1)).toMatchObject({ kind: 'key-revoke', user: 'alice', keyFingerprint: info.fingerprint, subject: 'k reason=compromised' });
   });
 });
 
@@ -180,7 +180,7 @@ describe('key delete and rename', () => {
     store.close();
     expect(probes.filter((p) => files().includes(p))).toEqual([]);
     store = await KeyStore.open(dir, { argon2: 'min', now });
-    expect(store.readAudit().slice(-3).map((a) => a.kind)).toEqual(['revoke-grant-forced', 'key-delete', 'unlock-failed']);
+    expect(auditRows(store.stateDir).slice(-3).map((a) => a.kind)).toEqual(['revoke-grant-forced', 'key-delete', 'unlock-failed']);
   });
 
   it('--force deletes a key users still hold', async () => {
@@ -272,7 +272,7 @@ describe('failed-unlock limiter', () => {
     expect(store.getUser('alice').grants[0]).toMatchObject({ failures: 10, locked: true });
     // A key admin's own grant is locked for admin operations too.
     await expectCode(store.setExpiry('k', new Date(clock + DAY), asAlice), 'UNLOCK_LOCKED');
-    const failed = store.readAudit().filter((a) => a.kind === 'unlock-failed');
+    const failed = auditRows(store.stateDir).filter((a) => a.kind === 'unlock-failed');
     expect(failed.filter((a) => a.subject.includes('reason=bad-passphrase')).map((a) => a.subject.replace(/^.*failures=/, ''))).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10']);
     expect(failed.some((a) => a.subject === 'k reason=throttled failures=3')).toBe(true);
     expect(failed.some((a) => a.subject === 'k reason=locked failures=10')).toBe(true);
@@ -301,7 +301,7 @@ describe('failed-unlock limiter', () => {
     await expectCode(store.unlock('k', 'alice', 'wrong passphrase'), 'BAD_PASSPHRASE');
     await expectCode(store.unlock('k', 'alice', ALICE_PW), 'UNLOCK_LOCKED');
     for (let i = 0; i < 5; i++) await expectCode(store.unlock('k', 'bob', 'wrong passphrase'), 'ACCESS_DENIED');
-    expect(store.readAudit().filter((a) => a.subject === 'k reason=no-grant' && a.user === 'bob')).toHaveLength(5);
+    expect(auditRows(store.stateDir).filter((a) => a.subject === 'k reason=no-grant' && a.user === 'bob')).toHaveLength(5);
     expect(store.clearUnlockFailures('alice')).toBe(1);
     await expectCode(() => store.clearUnlockFailures('nobody'), 'USER_NOT_FOUND');
     await store.unlock('k', 'alice', ALICE_PW);

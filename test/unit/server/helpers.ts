@@ -5,7 +5,7 @@ import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import * as openpgp from 'openpgp';
 import { runAdmin, type AdminIO } from '../../../packages/server/src/admin/index.ts';
-import { KeyStoreError } from '../../../packages/server/src/keystore/index.ts';
+import { AuditLog, KeyStoreError, type AuditEntry, type AuditRecord, type KeyStore } from '../../../packages/server/src/keystore/index.ts';
 import { INTEROP_DIR } from '../../helpers/interop.ts';
 
 /** The interop corpus (test/helpers/interop.ts), under the name these tests use. */
@@ -17,6 +17,23 @@ export function tempDir(): string {
 
 export function removeDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+}
+
+/** Every audit row of a state directory, read as `admin audit show` and `export` read them (AuditLog). */
+export function auditRows(stateDir: string): AuditRecord[] {
+  const log = AuditLog.open(stateDir);
+  try {
+    return [...log.rows()];
+  } finally {
+    log.close();
+  }
+}
+
+/** Appends one audit row through the daemon's API (a batch of one) and returns it. */
+export function recordAudit(store: KeyStore, entry: AuditEntry): AuditRecord {
+  const [row, ...more] = store.recordAudits([entry]);
+  if (row === undefined || more.length > 0) throw new Error('recordAudits must return exactly the row it wrote');
+  return row;
 }
 
 export function readInterop(name: string): string {

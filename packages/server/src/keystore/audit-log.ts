@@ -1,8 +1,9 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { AuditRecord } from './audit.ts';
 import { FINGERPRINT_PATTERN } from './audit.ts';
+import { chainInfo } from './audit-append.ts';
 import { ChainVerifier, HASH_PATTERN, type ChainBreak, type ChainHead } from './audit-chain.ts';
-import { chainInfo, chainLookup, missingTriggers, toAuditRecord } from './audit-store.ts';
+import { chainLookup, missingTriggers, toAuditRecord } from './audit-store.ts';
 import { openDatabase } from './database.ts';
 import { KeyStoreError } from './errors.ts';
 import { parseKeyName, parseUserName } from './names.ts';

@@ -3,20 +3,12 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { AuditRecord } from './audit.ts';
 import { appendAudit, chainInfo, META_CHAIN_ID, META_LATE_THROUGH } from './audit-append.ts';
 import { rowHash, type ChainLookup } from './audit-chain.ts';
-import { KeyStoreError } from './errors.ts';
+import { int, optionalText, text, type Row } from './rows.ts';
 
 /**
- * The audit table's I/O: appending chained rows, reading them back, and the schema step
- * that introduced the chain. Every write runs inside one IMMEDIATE transaction on a
- * connection in WAL mode with synchronous=FULL (database.ts), so a row is on disk when
- * the append returns, and two processes appending at once (daemon and console) serialise
- * on the write lock: inside its own transaction each makes sure the head it chains to is
- * the current one (audit-append.ts keeps it in memory and reloads it when another
- * connection has committed).
+ * The audit table's I/O besides appending (audit-append.ts): reading rows back, the
+ * append-only triggers, and the schema step that introduced the chain.
  */
-
-export { appendAudit, chainInfo };
-export type { ChainInfo } from './audit-append.ts';
 
 /** The `user` of rows Signet writes about itself (schema upgrades); not a valid user name. */
 export const SYSTEM_ACTOR = '(signet)';
@@ -29,47 +21,20 @@ export const AUDIT_TRIGGERS: Readonly<Record<string, string>> = {
   audit_chained: "CREATE TRIGGER audit_chained BEFORE INSERT ON audit WHEN NEW.hash IS NULL OR NEW.prev_hash IS NULL BEGIN SELECT RAISE(ABORT, 'audit rows must be hash-chained'); END",
 };
 
-type Row = Record<string, unknown>;
-
-function corrupt(what: string): KeyStoreError {
-  return new KeyStoreError('DB_CORRUPT', `${what}; restore the database from a backup`);
-}
-
-function optionalText(row: Row, col: string): string | null {
-  const v = row[col];
-  if (v === null || v === undefined) return null;
-  if (typeof v !== 'string') throw corrupt(`audit column ${col} is not text`);
-  return v;
-}
-
-function requiredText(row: Row, col: string): string {
-  const v = optionalText(row, col);
-  if (v === null) throw corrupt(`audit column ${col} is empty`);
-  return v;
-}
-
+/** A row of the audit table, typed; DB_CORRUPT when a column holds what Signet never writes. */
 export function toAuditRecord(row: Row): AuditRecord {
-  const seq = row['seq'];
-  if (typeof seq !== 'number' || !Number.isSafeInteger(seq)) throw corrupt('audit column seq is not an integer');
   return {
-    seq,
-    time: requiredText(row, 'time'),
-    user: requiredText(row, 'user_name'),
+    seq: int(row, 'seq'),
+    time: text(row, 'time'),
+    user: text(row, 'user_name'),
     keyFingerprint: optionalText(row, 'key_fingerprint'),
-    kind: requiredText(row, 'kind'),
-    subject: requiredText(row, 'subject'),
+    kind: text(row, 'kind'),
+    subject: text(row, 'subject'),
     sha256: optionalText(row, 'sha256'),
     requestId: optionalText(row, 'request_id'),
     prevHash: optionalText(row, 'prev_hash'),
     hash: optionalText(row, 'hash'),
   };
-}
-
-/** Rows in seq order after `afterSeq`, at most `limit` (1..100000, default 1000). */
-export function readAuditRows(db: DatabaseSync, options: { afterSeq?: number; limit?: number } = {}): AuditRecord[] {
-  const after = options.afterSeq ?? 0;
-  const limit = Math.min(Math.max(options.limit ?? 1000, 1), 100_000);
-  return (db.prepare('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?').all(after, limit) as Row[]).map(toAuditRecord);
 }
 
 /** Lookups by hash over the whole table, for explaining a break (full scans: failures only). */

@@ -58,7 +58,21 @@ function invalid(field: string, rule: string): KeyStoreError {
   return new KeyStoreError('AUDIT_INVALID', `audit entry field ${field} is invalid: ${rule}`);
 }
 
-/** Threat: log injection (newlines, control characters) and unbounded rows in the audit trail. */
+/** Rows parseAuditEntry returned: frozen, so what was checked is what gets written. */
+const checkedRows = new WeakSet<AuditFields>();
+
+/**
+ * True for a row parseAuditEntry returned (and nothing else: the set is private to this
+ * module, and an object cannot be added to it from outside), so it need not be checked again.
+ */
+export function isCheckedAuditRow(row: object): row is AuditFields {
+  return checkedRows.has(row as AuditFields);
+}
+
+/**
+ * Threat: log injection (newlines, control characters) and unbounded rows in the audit trail.
+ * The row returned is frozen and remembered (isCheckedAuditRow).
+ */
 export function parseAuditEntry(entry: AuditEntry, now: Date): AuditFields {
   const time = entry.time ?? now;
   if (!(time instanceof Date) || !Number.isFinite(time.getTime())) throw invalid('time', 'a valid Date');
@@ -71,7 +85,7 @@ export function parseAuditEntry(entry: AuditEntry, now: Date): AuditFields {
   if (sha256 !== null && (typeof sha256 !== 'string' || !SHA256_PATTERN.test(sha256))) throw invalid('sha256', '64 lower-case hex digits');
   const requestId = entry.requestId ?? null;
   if (requestId !== null && (typeof requestId !== 'string' || !AUDIT_REQUEST_ID_PATTERN.test(requestId))) throw invalid('requestId', String(AUDIT_REQUEST_ID_PATTERN));
-  return {
+  const row: AuditFields = Object.freeze({
     time: time.toISOString(),
     user: entry.user,
     keyFingerprint,
@@ -79,5 +93,7 @@ export function parseAuditEntry(entry: AuditEntry, now: Date): AuditFields {
     subject: entry.subject,
     sha256,
     requestId,
-  };
+  });
+  checkedRows.add(row);
+  return row;
 }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { ChainHead } from './audit-chain.ts';
-import { appendAudit, chainInfo } from './audit-store.ts';
+import { appendAudit, chainInfo } from './audit-append.ts';
 import { verificationError, verifyAuditChain } from './audit-log.ts';
 import { encodeBackupHeader, MAX_HEADER_BYTES, parseBackupHeader, type BackupManifest } from './backup-format.ts';
 import { dbPath, openDatabase } from './database.ts';

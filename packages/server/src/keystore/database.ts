@@ -157,6 +157,19 @@ export function onRollback(db: DatabaseSync, listener: () => void): void {
   else list.push(listener);
 }
 
+/** The transaction `transaction()` has open on a connection: a new object for each one. */
+const openTransactions = new WeakMap<DatabaseSync, object>();
+
+/**
+ * Identifies the IMMEDIATE transaction `transaction()` has open on `db`, if any. While it is
+ * open this connection holds the write lock, so no other connection can commit: what was
+ * checked against the database once in it stays true until it ends. Undefined outside one,
+ * and inside a transaction begun any other way.
+ */
+export function currentTransaction(db: DatabaseSync): object | undefined {
+  return openTransactions.get(db);
+}
+
 /** Runs `fn` in one IMMEDIATE transaction: every multi-row change is all or nothing. */
 export function transaction<T>(db: DatabaseSync, fn: () => T): T {
   try {
@@ -164,6 +177,7 @@ export function transaction<T>(db: DatabaseSync, fn: () => T): T {
   } catch (err) {
     throw mapFull(err);
   }
+  openTransactions.set(db, {});
   try {
     const result = fn();
     db.exec('COMMIT');
@@ -176,5 +190,7 @@ export function transaction<T>(db: DatabaseSync, fn: () => T): T {
       for (const listener of rollbackListeners.get(db) ?? []) listener();
     }
     throw mapFull(err);
+  } finally {
+    openTransactions.delete(db);
   }
 }

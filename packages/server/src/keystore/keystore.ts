@@ -3,8 +3,8 @@ import type { DatabaseSync } from 'node:sqlite';
 import type * as openpgp from 'openpgp';
 import type { Signer } from '../signing/index.ts';
 import { createSigner } from '../signing/index.ts';
-import { parseAuditEntry, type AuditEntry, type AuditFields, type AuditRecord } from './audit.ts';
-import { appendAudit, readAuditRows } from './audit-store.ts';
+import { isCheckedAuditRow, parseAuditEntry, type AuditEntry, type AuditFields, type AuditRecord } from './audit.ts';
+import { appendAudit, appendAudits } from './audit-append.ts';
 import { BINDING_META, bindingFingerprint, bindingMatches, createBindingFile, readBindingFile } from './binding.ts';
 import { createDatabase, dbPath, mapFull, openDatabase, transaction } from './database.ts';
 import { KeyStoreError } from './errors.ts';
@@ -163,11 +163,11 @@ export class KeyStore {
   }
 
   /**
-   * The one place rows enter the audit table (part B turns it into a hash chain here).
-   * On disk (WAL, synchronous=FULL) when this returns.
+   * The one place administrative rows enter the audit table (recordAudits writes the
+   * signatures'). On disk (WAL, synchronous=FULL) when this returns.
    */
   #appendAudit(record: AuditFields): AuditRecord {
-    // Hash-chained (audit-store.ts): joins the caller's transaction, else runs in its own.
+    // Hash-chained (audit-append.ts): joins the caller's transaction, else runs in its own.
     return appendAudit(this.#conn, record);
   }
 
@@ -764,32 +764,29 @@ export class KeyStore {
 
   // ------------------------------------------------------------------ audit
 
-  /** Appends one audit row; it is on disk (WAL, synchronous=FULL) when this returns. */
-  recordAudit(entry: AuditEntry): AuditRecord {
-    const parsed = parseAuditEntry(entry, this.#now());
-    try {
-      return this.#appendAudit(parsed);
-    } catch (err) {
-      throw mapFull(err);
-    }
+  /**
+   * Checks an audit entry (AUDIT_INVALID otherwise), timed by the store's clock unless it
+   * carries a time, and returns the row recordAudits accepts without checking it again.
+   */
+  checkAudit(entry: AuditEntry): AuditFields {
+    return parseAuditEntry(entry, this.#now());
   }
 
   /**
    * Appends several audit rows in one transaction: one fsync for all of them, on disk when
-   * this returns. All or none: if the write fails, no row of the batch exists.
+   * this returns. All or none: if any entry is invalid (AUDIT_INVALID) or the write fails,
+   * no row of the batch exists.
    */
-  recordAudits(entries: readonly AuditEntry[]): AuditRecord[] {
-    const parsed = entries.map((e) => parseAuditEntry(e, this.#now()));
+  recordAudits(entries: readonly (AuditEntry | AuditFields)[]): AuditRecord[] {
+    // One check per row, and this store's: rows checkAudit returned (the group-commit
+    // batcher checks each as it joins, so one bad row fails only its own caller) are
+    // recognised and not checked twice; anything else is checked here.
+    const rows = entries.map((e) => (isCheckedAuditRow(e) ? e : parseAuditEntry(e, this.#now())));
     try {
-      return transaction(this.#conn, () => parsed.map((p) => this.#appendAudit(p)));
+      return appendAudits(this.#conn, rows);
     } catch (err) {
       throw mapFull(err);
     }
-  }
-
-  /** Audit rows in order, after `afterSeq` (default 0), at most `limit` (default 1000). */
-  readAudit(options: { afterSeq?: number; limit?: number } = {}): AuditRecord[] {
-    return readAuditRows(this.#conn, options);
   }
 }
 

@@ -7,9 +7,14 @@ import { KeyStoreError } from './errors.ts';
 
 export type Row = Record<string, unknown>;
 
+/** What a read finds that Signet never writes: the file was altered or damaged. */
+export function dbCorrupt(what: string): KeyStoreError {
+  return new KeyStoreError('DB_CORRUPT', `${what}; restore the database from a backup`);
+}
+
 export function text(row: Row, col: string): string {
   const v = row[col];
-  if (typeof v !== 'string') throw new KeyStoreError('DB_CORRUPT', `column ${col} is not text; restore the database from a backup`);
+  if (typeof v !== 'string') throw dbCorrupt(`column ${col} is not text`);
   return v;
 }
 
@@ -19,13 +24,13 @@ export function optionalText(row: Row, col: string): string | null {
 
 export function int(row: Row, col: string): number {
   const v = row[col];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new KeyStoreError('DB_CORRUPT', `column ${col} is not an integer; restore the database from a backup`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw dbCorrupt(`column ${col} is not an integer`);
   return v;
 }
 
 export function blob(row: Row, col: string): Uint8Array {
   const v = row[col];
-  if (!(v instanceof Uint8Array)) throw new KeyStoreError('DB_CORRUPT', `column ${col} is not a blob; restore the database from a backup`);
+  if (!(v instanceof Uint8Array)) throw dbCorrupt(`column ${col} is not a blob`);
   return v;
 }
 
