@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { BIN, runNode, startDaemon, type Daemon } from '../lib/run.ts';
-import { createDeployment, writeEndpointConfigs, type Deployment } from '../lib/deployment.ts';
+import { BIN, runNode, type Daemon } from '../lib/run.ts';
+import { createDeployment, startBridge, startServer, writeEndpointConfigs, type BridgeProcess, type Deployment } from '../lib/deployment.ts';
 
 /**
  * The benchmark's deployment: the real bridge and server as their own processes on
@@ -14,7 +14,7 @@ export const ED_KEY = 'bench-ed';
 
 export interface BenchDeployment {
   dep: Deployment;
-  bridge: Daemon & { clientPort: number; serverPort: number };
+  bridge: BridgeProcess;
   /** Environment for every process spawned from here on (profiling flags, when asked). */
   envFor(role: 'server' | 'client' | 'bridge', extra?: Record<string, string>): NodeJS.ProcessEnv;
   /** Pid of the signing server now running, for CPU accounting. */
@@ -37,12 +37,10 @@ export async function setUpDeployment(dir: string, profileDir: string | undefine
     return { ...process.env, ...extra, NODE_OPTIONS: options };
   };
 
-  const daemon = startDaemon(BIN.bridge, ['--config', dep.bridgeConfig], envFor('bridge'));
-  const line = await daemon.waitFor((l) => l['event'] === 'listening');
-  const bridge = Object.assign(daemon, { clientPort: line['clientPort'] as number, serverPort: line['serverPort'] as number });
+  const bridge = await startBridge(dep, dep.bridgeConfig, envFor('bridge'));
   writeEndpointConfigs(dep, bridge, {
     poolSize: 2,
-    server: { limits: { maxInFlightPerSession: 1024, maxInFlight: 4096 }},
+    server: { limits: { maxInFlightPerSession: 1024, maxInFlight: 4096 } },
     client: { limits: { inFlight: 1024, requestTimeoutMs: 600_000 } },
   });
   return { dep, bridge, envFor, serverPid: undefined, stop: () => bridge.stop() };
@@ -50,8 +48,7 @@ export async function setUpDeployment(dir: string, profileDir: string | undefine
 
 /** Starts the signing server (with the deployment's environment) and waits for its link. */
 export async function startBenchServer(b: BenchDeployment): Promise<Daemon> {
-  const server = startDaemon(BIN.server, ['run', '--config', b.dep.serverConfig], b.envFor('server'));
-  await server.waitFor((l) => l['event'] === 'link-ready');
+  const server = await startServer(b.dep, b.envFor('server'));
   b.serverPid = server.child.pid;
   return server;
 }

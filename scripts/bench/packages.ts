@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { baseDefines, buildNoarchRpm, noarchSpec } from '../lib/rpmbuild.ts';
 
 /**
  * Test packages for the benchmark, built with the real rpmbuild: a small one (copied
@@ -13,42 +14,11 @@ export function haveTool(tool: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
 }
 
-function spec(name: string, install: string): string {
-  return `Name: ${name}
-Version: 1.0
-Release: 1
-Summary: Signet benchmark package
-License: MIT
-BuildArch: noarch
-
-%description
-Package built by Signet's benchmark.
-
-%install
-mkdir -p %{buildroot}/usr/share/${name}
-${install}
-
-%files
-/usr/share/${name}
-`;
-}
-
 /** Builds one package in `topdir`; returns its path. */
 function rpmbuild(topdir: string, name: string, install: string): string {
-  mkdirSync(topdir, { recursive: true });
-  const specPath = path.join(topdir, `${name}.spec`);
-  writeFileSync(specPath, spec(name, install));
-  const defines = [
-    `_topdir ${topdir}`,
-    // Uncompressed payload: the big package builds at disk speed.
-    '_binary_payload w0.ufdio',
-    '__os_install_post %{nil}',
-  ].flatMap((d) => ['--define', d]);
-  const r = spawnSync('rpmbuild', ['-bb', '--quiet', ...defines, specPath], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`rpmbuild ${name} failed (${r.status}): ${r.stdout}${r.stderr}`);
-  const out = path.join(topdir, 'RPMS', 'noarch', `${name}-1.0-1.noarch.rpm`);
-  if (!existsSync(out)) throw new Error(`rpmbuild did not produce ${out}`);
-  return out;
+  const spec = noarchSpec({ name, summary: 'Signet benchmark package', description: "Package built by Signet's benchmark.", install });
+  // Uncompressed payload: the big package builds at disk speed.
+  return buildNoarchRpm(topdir, name, spec, baseDefines(topdir, 'w0.ufdio'));
 }
 
 /** A small package: a few text files, a main header of about 3 KB. */

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BIN, runNode, startDaemon, type Daemon, type RunResult } from './run.ts';
+import { bridgeConfigFor, clientConfigFor, serverConfigFor, writeConfigFile } from './configs.ts';
+import { BIN, must, runNode, startDaemon, type Daemon, type RunResult } from './run.ts';
 
 /**
  * A throwaway Signet deployment in one directory: a CA and certificates for the three
@@ -35,11 +36,10 @@ export interface Deployment {
   caCert: string;
 }
 
-async function must(what: string, p: Promise<RunResult>): Promise<RunResult> {
-  const r = await p;
-  if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
-  return r;
-}
+/** Every party of a deployment runs on loopback. */
+export const LOOPBACK = '127.0.0.1';
+/** Name of the bridge's certificate (it also carries LOOPBACK as an IP SAN). */
+export const LOOPBACK_BRIDGE_CERT = 'localhost';
 
 export async function createDeployment(opts: DeploymentOptions): Promise<Deployment> {
   const dir = opts.dir;
@@ -54,7 +54,7 @@ export async function createDeployment(opts: DeploymentOptions): Promise<Deploym
 
   await must('signet-pki init', runNode(BIN.pki, ['init', '--dir', pkiDir, '--key-bits', bits]));
   await Promise.all([
-    must('issue bridge', runNode(BIN.pki, ['issue', '--dir', pkiDir, '--role', 'bridge', '--name', 'localhost', '--ip', '127.0.0.1', '--key-bits', bits])),
+    must('issue bridge', runNode(BIN.pki, ['issue', '--dir', pkiDir, '--role', 'bridge', '--name', LOOPBACK_BRIDGE_CERT, '--ip', LOOPBACK, '--key-bits', bits])),
     must('issue server', runNode(BIN.pki, ['issue', '--dir', pkiDir, '--role', 'server', '--name', serverName, '--key-bits', bits])),
     must('issue client', runNode(BIN.pki, ['issue', '--dir', pkiDir, '--role', 'client', '--name', user, '--key-bits', bits])),
   ]);
@@ -66,13 +66,7 @@ export async function createDeployment(opts: DeploymentOptions): Promise<Deploym
   await admin('user', 'add', user);
   await admin('key', 'generate', keyName, '--type', opts.keyType ?? 'rsa4096', '--user', user, '--passphrase-file', passphraseFile, '--argon2', opts.argon2 ?? 'interactive');
 
-  const ca = path.join(pkiDir, 'ca.crt');
-  const bridgeConfig = path.join(dir, 'bridge.json');
-  writeFileSync(
-    bridgeConfig,
-    JSON.stringify({ listen: { host: '127.0.0.1', clientPort: 0, serverPort: 0 }, tls: { ...cert('localhost'), ca }, metrics: { port: 0 } }, null, 2),
-  );
-  return {
+  const dep: Deployment = {
     dir,
     pkiDir,
     stateDir,
@@ -81,11 +75,14 @@ export async function createDeployment(opts: DeploymentOptions): Promise<Deploym
     serverName,
     passphraseFile,
     clientConfig: path.join(dir, 'client.json'),
-    bridgeConfig,
+    bridgeConfig: path.join(dir, 'bridge.json'),
     serverConfig: path.join(dir, 'server.json'),
     cert,
-    caCert: ca,
+    caCert: path.join(pkiDir, 'ca.crt'),
   };
+  // Ephemeral loopback ports: startBridge reads back the ones bound.
+  writeConfigFile(dep.bridgeConfig, bridgeConfigFor(dep, { host: LOOPBACK, clientPort: 0, serverPort: 0 }, LOOPBACK_BRIDGE_CERT, { metrics: { port: 0 } }));
+  return dep;
 }
 
 export interface BridgeProcess extends Daemon {
@@ -96,8 +93,8 @@ export interface BridgeProcess extends Daemon {
 }
 
 /** Starts the bridge on ephemeral loopback ports and reads back the ports it bound. */
-export async function startBridge(dep: Deployment, configFile = dep.bridgeConfig): Promise<BridgeProcess> {
-  const daemon = startDaemon(BIN.bridge, ['--config', configFile]);
+export async function startBridge(dep: Deployment, configFile = dep.bridgeConfig, env: NodeJS.ProcessEnv = process.env): Promise<BridgeProcess> {
+  const daemon = startDaemon(BIN.bridge, ['--config', configFile], env);
   const line = await daemon.waitFor((l) => l['event'] === 'listening');
   return Object.assign(daemon, {
     clientPort: line['clientPort'] as number,
@@ -112,33 +109,13 @@ export function writeEndpointConfigs(
   ports: { clientPort: number; serverPort: number },
   extra: { poolSize?: number; server?: Record<string, unknown>; client?: Record<string, unknown> } = {},
 ): void {
-  writeFileSync(
-    dep.serverConfig,
-    JSON.stringify(
-      {
-        stateDir: dep.stateDir,
-        bridge: { host: '127.0.0.1', port: ports.serverPort },
-        tls: { ...dep.cert(dep.serverName), ca: dep.caCert },
-        poolSize: extra.poolSize ?? 2,
-        ...extra.server,
-      },
-      null,
-      2,
-    ),
-  );
-  writeFileSync(
-    dep.clientConfig,
-    JSON.stringify(
-      { bridge: { host: '127.0.0.1', port: ports.clientPort }, serverName: dep.serverName, tls: { ...dep.cert(dep.user), ca: dep.caCert }, ...extra.client },
-      null,
-      2,
-    ),
-  );
+  writeConfigFile(dep.serverConfig, serverConfigFor(dep, { host: LOOPBACK, port: ports.serverPort }, extra.poolSize ?? 2, extra.server));
+  writeConfigFile(dep.clientConfig, clientConfigFor(dep, { host: LOOPBACK, port: ports.clientPort }, extra.client));
 }
 
 /** Starts the signing server and waits until it has a link open to the bridge. */
-export async function startServer(dep: Deployment): Promise<Daemon> {
-  const daemon = startDaemon(BIN.server, ['run', '--config', dep.serverConfig]);
+export async function startServer(dep: Deployment, env: NodeJS.ProcessEnv = process.env): Promise<Daemon> {
+  const daemon = startDaemon(BIN.server, ['run', '--config', dep.serverConfig], env);
   await daemon.waitFor((l) => l['event'] === 'link-ready');
   return daemon;
 }

@@ -42,19 +42,49 @@ export function run(file: string, args: string[], opts: { env?: NodeJS.ProcessEn
   });
 }
 
+/** Awaits `p` and throws, with the program's output, unless it exited 0. */
+export async function must(what: string, p: Promise<RunResult>): Promise<RunResult> {
+  const r = await p;
+  if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
+  return r;
+}
+
 /** Runs one of our programs with this Node. */
 export function runNode(entry: string, args: string[], opts: Parameters<typeof run>[2] = {}): Promise<RunResult> {
   return run('node', [entry, ...args], opts);
 }
 
+export type LogLine = Record<string, unknown>;
+
 export interface Daemon {
   child: ChildProcess;
-  /** Every log line (stdout and stderr) so far. */
+  /** Name used in error messages. */
+  label: string;
+  /** Every output line (stdout and stderr) so far, up to `maxLines`. */
   lines: string[];
-  /** Resolves with the first parsed JSON log line that satisfies `pred`. */
-  waitFor(pred: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
-  /** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */
-  stop(): Promise<void>;
+  /** Every JSON object among `lines`, parsed, in order. */
+  events: LogLine[];
+  /**
+   * Resolves with the first parsed JSON log line (already seen or to come) that satisfies
+   * `pred`; rejects after `timeoutMs` or when the process exits first. `what` names the
+   * line in the error message.
+   */
+  waitFor(pred: (line: LogLine) => boolean, timeoutMs?: number, what?: string): Promise<LogLine>;
+  /** The last `n` output lines, for error messages. */
+  tail(n?: number): string;
+  /** SIGTERM, then SIGKILL after `graceMs` (default the start option); resolves when the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL at once, without waiting (for synchronous cleanup on a signal). */
+  killNow(): void;
+}
+
+export interface DaemonOptions {
+  /** Name in error messages; default the program's directory (`bridge`, `server`, …). */
+  label?: string;
+  /** Output lines kept at most; later lines are dropped (bounds a long run's memory). Default unbounded. */
+  maxLines?: number;
+  /** Default grace between SIGTERM and SIGKILL in `stop()`. Default 5 s. */
+  stopGraceMs?: number;
 }
 
 /** Calls `fn` with each complete line `stream` produces (without its newline). */
@@ -72,75 +102,97 @@ export function onLines(stream: NodeJS.ReadableStream | null | undefined, fn: (l
 
 /**
  * Starts a long-running program and follows its JSON log lines: `entry` run by this Node,
- * or by `interpreter` (e.g. /bin/sh for an installed launcher script).
+ * or by `interpreter`: a program (e.g. /bin/sh for an installed launcher script), or a
+ * program with its first arguments (e.g. `['ip', 'netns', 'exec', ns, process.execPath]`).
  */
-export function startDaemon(entry: string, args: string[], env: NodeJS.ProcessEnv = process.env, interpreter: string = process.execPath): Daemon {
-  const child = spawn(interpreter, [entry, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startDaemon(
+  entry: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  interpreter: string | readonly string[] = process.execPath,
+  opts: DaemonOptions = {},
+): Daemon {
+  const [file = process.execPath, ...lead] = typeof interpreter === 'string' ? [interpreter] : interpreter;
+  const child = spawn(file, [...lead, entry, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const label = opts.label ?? path.basename(path.dirname(path.dirname(entry)));
+  const maxLines = opts.maxLines ?? Number.POSITIVE_INFINITY;
   const lines: string[] = [];
-  const waiters = new Set<{ pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }>();
-  let exited = false;
-  const exitedPromise = new Promise<void>((resolve) =>
+  const events: LogLine[] = [];
+  const waiters = new Set<{ pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
+  let exited = child.exitCode !== null;
+  let spawnError: Error | undefined;
+  const gone = new Promise<void>((resolve) => {
     child.once('exit', () => {
       exited = true;
       resolve();
-    }),
-  );
+    });
+    // A program that cannot be started (ENOENT, EACCES) never exits: count it as gone.
+    child.once('error', (err) => {
+      spawnError = err;
+      exited = true;
+      resolve();
+    });
+  });
   const onLine = (line: string): void => {
+    if (lines.length >= maxLines) return;
     lines.push(line);
-    let parsed: Record<string, unknown>;
+    let parsed: unknown;
     try {
-      parsed = JSON.parse(line) as Record<string, unknown>;
+      parsed = JSON.parse(line);
     } catch {
       return;
     }
+    if (parsed === null || typeof parsed !== 'object') return;
+    const event = parsed as LogLine;
+    events.push(event);
     for (const w of waiters) {
-      if (w.pred(parsed)) {
+      if (w.pred(event)) {
         waiters.delete(w);
-        w.resolve(parsed);
+        w.resolve(event);
       }
     }
   };
   for (const stream of [child.stdout, child.stderr]) onLines(stream, onLine);
+  const tail = (n = 15): string => lines.slice(-n).join('\n');
   return {
     child,
+    label,
     lines,
-    waitFor(pred, timeoutMs = 30_000) {
-      for (const l of lines) {
-        try {
-          const parsed = JSON.parse(l) as Record<string, unknown>;
-          if (pred(parsed)) return Promise.resolve(parsed);
-        } catch {
-          /* not JSON */
-        }
-      }
+    events,
+    waitFor(pred, timeoutMs = 30_000, what = 'the expected log line') {
+      const seen = events.find(pred);
+      if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
         const w = {
           pred,
-          resolve: (l: Record<string, unknown>) => {
+          resolve: (l: LogLine) => {
             clearTimeout(timer);
             resolve(l);
           },
         };
-        waiters.add(w);
         const timer = setTimeout(() => {
           waiters.delete(w);
-          reject(new Error(`${path.basename(path.dirname(path.dirname(entry)))}: expected log line not seen within ${timeoutMs} ms; last lines:\n${lines.slice(-10).join('\n')}`));
+          reject(new Error(`${label}: ${what} not seen within ${timeoutMs} ms; last lines:\n${tail()}`));
         }, timeoutMs);
-        exitedPromise.then(() => {
-          if (waiters.has(w)) {
-            clearTimeout(timer);
-            waiters.delete(w);
-            reject(new Error(`process exited (code ${child.exitCode}) before the expected log line; last lines:\n${lines.slice(-10).join('\n')}`));
-          }
+        waiters.add(w);
+        void gone.then(() => {
+          if (!waiters.delete(w)) return;
+          clearTimeout(timer);
+          const why = spawnError ? `could not start (${spawnError.message})` : `exited (code ${child.exitCode}, signal ${child.signalCode})`;
+          reject(new Error(`${label} ${why} before ${what}; last lines:\n${tail()}`));
         });
       });
     },
-    async stop() {
+    tail,
+    async stop(graceMs = opts.stopGraceMs ?? 5_000) {
       if (exited) return;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exitedPromise;
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await gone;
       clearTimeout(timer);
+    },
+    killNow() {
+      if (!exited) child.kill('SIGKILL');
     },
   };
 }

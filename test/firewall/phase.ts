@@ -101,7 +101,7 @@ export async function runPhase(o: PhaseOptions): Promise<PhaseResult> {
     for (const d of started) o.processes.delete(d);
     if (o.logDir !== undefined) {
       mkdirSync(o.logDir, { recursive: true });
-      for (const d of started) writeFileSync(path.join(o.logDir, `${d.label.replace(/[^a-z0-9]+/gi, '-')}.log`), `${d.raw.join('\n')}\n`);
+      for (const d of started) writeFileSync(path.join(o.logDir, `${d.label.replace(/[^a-z0-9]+/gi, '-')}.log`), `${d.lines.join('\n')}\n`);
     }
   }
 }

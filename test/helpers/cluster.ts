@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createDeployment, startBridge, startServer, writeEndpointConfigs, client, type Deployment, type BridgeProcess } from '../../scripts/lib/deployment.ts';
+import { clientConfigFor, tlsFor, writeConfigFile } from '../../scripts/lib/configs.ts';
+import { createDeployment, startBridge, startServer, writeEndpointConfigs, client, LOOPBACK, type Deployment, type BridgeProcess } from '../../scripts/lib/deployment.ts';
 import type { Daemon, RunResult } from '../../scripts/lib/run.ts';
 import { BIN, runNode } from '../../scripts/lib/run.ts';
 
@@ -39,16 +40,12 @@ export async function startCluster(
     signetAs: (config, args) => runNode(BIN.client, ['--config', config, ...args]),
     clientConfig(certName, o = {}) {
       const file = path.join(dir, `client-${certName}-${n++}.json`);
-      const tls = o.tls ?? { ...dep.cert(certName), ca: dep.caCert };
-      writeFileSync(
-        file,
-        JSON.stringify({
-          bridge: { host: '127.0.0.1', port: bridge.clientPort },
-          serverName: o.serverName ?? dep.serverName,
-          tls,
-          retry: { maxAttempts: o.retryAttempts ?? 1 },
-        }),
-      );
+      const config = clientConfigFor(dep, { host: LOOPBACK, port: bridge.clientPort }, {
+        serverName: o.serverName ?? dep.serverName,
+        tls: o.tls ?? tlsFor(dep, certName),
+        retry: { maxAttempts: o.retryAttempts ?? 1 },
+      });
+      writeConfigFile(file, config, 'compact');
       return file;
     },
     // A test may replace bridge or server (restarts); stop whatever runs now.

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { SignetError } from '@signet/protocol';
 
@@ -66,11 +66,6 @@ export function requireNetnsSupport(): void {
 /** Runs `ip netns exec NS argv...`; stdout as text; throws with stderr on failure. */
 export function nsExec(ns: string, argv: string[], timeoutMs = 10_000): string {
   return sh('ip', ['netns', 'exec', ns, ...argv], timeoutMs);
-}
-
-/** Starts a process inside namespace `ns` (ip netns exec execs, so the pid is the program's). */
-export function spawnInNamespace(ns: string, file: string, args: string[]): ChildProcess {
-  return spawn('ip', ['netns', 'exec', ns, file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 export function listNamespaces(): string[] {

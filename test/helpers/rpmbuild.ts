@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { baseDefines, buildNoarchRpm, noarchSpec, runRpmbuild } from '../../scripts/lib/rpmbuild.ts';
 import { requireTools } from './gpg.ts';
 
 /**
@@ -26,25 +26,12 @@ let topdir: string | undefined;
 const cache = new Map<string, string>();
 
 function specFor(name: string, files: number, payloadBytes: number): string {
-  const blob = payloadBytes > 0 ? `head -c ${payloadBytes} /dev/urandom > %{buildroot}/usr/share/${name}/blob\n` : '';
-  return `Name: ${name}
-Version: 1.0
-Release: 1
-Summary: Signet test package
-License: MIT
-BuildArch: noarch
-
-%description
-Package built by Signet's tests.
-
-%install
-mkdir -p %{buildroot}/usr/share/${name}
-i=1
-while [ $i -le ${files} ]; do echo "file $i of ${name}" > %{buildroot}/usr/share/${name}/f$i; i=$((i+1)); done
-${blob}
-%files
-/usr/share/${name}
-`;
+  const lines = [
+    'i=1',
+    `while [ $i -le ${files} ]; do echo "file $i of ${name}" > %{buildroot}/usr/share/${name}/f$i; i=$((i+1)); done`,
+    ...(payloadBytes > 0 ? [`head -c ${payloadBytes} /dev/urandom > %{buildroot}/usr/share/${name}/blob`] : []),
+  ];
+  return noarchSpec({ name, summary: 'Signet test package', description: "Package built by Signet's tests.", install: lines.join('\n') });
 }
 
 /** Builds (or returns the cached) package for `options`; returns its path. Do not modify it: copy it. */
@@ -60,33 +47,19 @@ export function buildRpm(options: RpmBuildOptions = {}): string {
   if (cached !== undefined) return cached;
 
   topdir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'signet-rpmbuild-'));
-  const specPath = path.join(topdir, `${name}.spec`);
-  fs.writeFileSync(specPath, specFor(name, files, payloadBytes));
-  const defines = [
-    ...commonDefines(topdir),
-    ...(reserved === undefined ? [] : [`__gpg_reserved_space ${reserved}`]),
-  ];
-  runRpmbuild(defines, specPath, []);
-  const out = path.join(topdir, 'RPMS', 'noarch', `${name}-1.0-1.noarch.rpm`);
-  if (!fs.existsSync(out)) throw new Error(`rpmbuild did not produce ${out}`);
+  const defines = [...commonDefines(topdir), ...(reserved === undefined ? [] : [`__gpg_reserved_space ${reserved}`])];
+  const out = buildNoarchRpm(topdir, name, specFor(name, files, payloadBytes), defines);
   cache.set(key, out);
   return out;
 }
 
 function commonDefines(dir: string): string[] {
   return [
-    `_topdir ${dir}`,
     // Fast, still-compressed payload: keeps a 50 MB random payload quick to build.
-    '_binary_payload w1.gzdio',
-    // No brp scripts or debuginfo: nothing to strip in a data package, and they cost seconds.
-    '__os_install_post %{nil}',
+    ...baseDefines(dir, 'w1.gzdio'),
+    // No debuginfo: nothing to extract from a data package.
     'debug_package %{nil}',
   ];
-}
-
-function runRpmbuild(defines: readonly string[], specPath: string, extra: readonly string[]): void {
-  const result = spawnSync('rpmbuild', ['-bb', '--quiet', ...extra, ...defines.flatMap((d) => ['--define', d]), specPath], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`rpmbuild failed (${result.status}): ${result.stdout}${result.stderr}`);
 }
 
 export interface RpmSetOptions {
@@ -138,7 +111,7 @@ export function buildRpmSet(o: RpmSetOptions): string[] {
   if (cached !== undefined) return cached;
   const specPath = path.join(topdir, `${o.name}-set.spec`);
   fs.writeFileSync(specPath, setSpec(o));
-  runRpmbuild(commonDefines(topdir), specPath, ['--target', o.arches.join(',')]);
+  runRpmbuild(specPath, commonDefines(topdir), ['--target', o.arches.join(',')]);
   const vr = `${o.version ?? '1.0'}-${o.release ?? '1'}`;
   const names = [o.name, ...Array.from({ length: o.subpackages ?? 0 }, (_, i) => `${o.name}-sub${i + 1}`)];
   const out = o.arches.flatMap((arch) => names.map((n) => path.join(topdir as string, 'RPMS', arch, `${n}-${vr}.${arch}.rpm`)));
