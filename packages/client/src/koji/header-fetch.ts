@@ -126,6 +126,18 @@ interface Got {
  * `enough(prefix)` says stop, then the connection is destroyed.
  */
 function get(src: HeaderSource, url: URL, range: [number, number] | undefined, enough: (prefix: Buffer) => boolean, max: number, method = 'GET'): Promise<Got> {
+  return getOnce(src, url, range, enough, max, method).catch((err: unknown) => {
+    // A kept-alive connection the server closed while it sat idle (nginx sends no timeout
+    // hint) fails its next request at once: that request never reached the server, so it
+    // is sent again, once, on a new connection.
+    if (err instanceof StaleConnectionError) return getOnce(src, url, range, enough, max, method);
+    throw err;
+  });
+}
+
+class StaleConnectionError extends Error {}
+
+function getOnce(src: HeaderSource, url: URL, range: [number, number] | undefined, enough: (prefix: Buffer) => boolean, max: number, method: string): Promise<Got> {
   return new Promise((resolve, reject) => {
     const mod = url.protocol === 'https:' ? https : http;
     const headers: Record<string, string> = range === undefined ? {} : { Range: `bytes=${range[0]}-${range[1]}` };
@@ -165,7 +177,10 @@ function get(src: HeaderSource, url: URL, range: [number, number] | undefined, e
       });
     });
     req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (err) => reject(err));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      const stale = req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+      reject(stale ? new StaleConnectionError(err.message, { cause: err }) : err);
+    });
     req.end();
   });
 }
