@@ -50,6 +50,18 @@ export function checkHeaderDigests(layout: PackageLayout): { headerSha256: boole
   return { headerSha256: present['sha256'] === true, headerSha1: present['sha1'] === true };
 }
 
+/** What PayloadVerifier checked: each digest the package carries. */
+export type PayloadReport = Omit<DigestReport, 'headerSha256' | 'headerSha1'>;
+
+export interface PayloadVerifierOptions {
+  /**
+   * 'elsewhere': the MD5 over `[M, EOF)` is computed by the caller (on another thread),
+   * starting with `md5Prefix` and then the same bytes given to `update`; its digest goes
+   * to `finish`. Default 'here'.
+   */
+  readonly md5?: 'here' | 'elsewhere';
+}
+
 /**
  * Streaming check of everything after the headers. Feed `[E, EOF)` in order through
  * `update`, then call `finish`. Constant memory; no I/O of its own.
@@ -60,12 +72,11 @@ export class PayloadVerifier {
   readonly #payloadExpected: string | undefined;
   readonly #md5: Hash | undefined;
   readonly #md5Expected: Buffer | undefined;
+  readonly #md5Elsewhere: boolean;
   readonly #sizeExpected: bigint | undefined;
   #payloadBytes = 0n;
-  #md5Offloaded = false;
-  #md5Settled: Buffer | undefined;
 
-  constructor(layout: PackageLayout) {
+  constructor(layout: PackageLayout, options: PayloadVerifierOptions = {}) {
     this.#layout = layout;
     const info = packageInfo(layout.mainHeader);
     if (info.payloadDigest !== undefined) {
@@ -74,7 +85,8 @@ export class PayloadVerifier {
     }
     const sig = layout.signatureHeader;
     this.#md5Expected = getBin(sig, SIGTAG.MD5);
-    if (this.#md5Expected !== undefined) {
+    this.#md5Elsewhere = options.md5 === 'elsewhere';
+    if (this.#md5Expected !== undefined && !this.#md5Elsewhere) {
       this.#md5 = createHash('md5').update(layout.mainHeader.bytes);
     }
     const longSize = getInt64Array(sig, SIGTAG.LONGSIZE)?.[0];
@@ -82,30 +94,19 @@ export class PayloadVerifier {
     this.#sizeExpected = longSize ?? (size === undefined ? undefined : BigInt(size));
   }
 
+  /** With `md5: 'elsewhere'`, the bytes the MD5 starts with (the main header); undefined when the package has no MD5. */
+  get md5Prefix(): Buffer | undefined {
+    return this.#md5Elsewhere && this.#md5Expected !== undefined ? this.#layout.mainHeader.bytes : undefined;
+  }
+
   update(chunk: Buffer): void {
     this.#payloadHash?.update(chunk);
-    if (!this.#md5Offloaded) this.#md5?.update(chunk);
+    this.#md5?.update(chunk);
     this.#payloadBytes += BigInt(chunk.length);
   }
 
-  /**
-   * Hands the MD5 to another hasher (another thread): returns the bytes MD5 starts with (the
-   * main header; the payload follows), or undefined when the package carries no MD5. Call
-   * before the first `update`; the other hasher's digest then goes to `settleMd5` before
-   * `finish`.
-   */
-  offloadMd5(): Buffer | undefined {
-    if (this.#md5 === undefined || this.#payloadBytes !== 0n) return undefined;
-    this.#md5Offloaded = true;
-    return this.#layout.mainHeader.bytes;
-  }
-
-  settleMd5(digest: Buffer): void {
-    this.#md5Settled = digest;
-  }
-
   /** Throws RPM_PAYLOAD_DIGEST_MISMATCH / RPM_MD5_MISMATCH / RPM_SIZE_MISMATCH, in that order. */
-  finish(): Omit<DigestReport, 'headerSha256' | 'headerSha1'> {
+  finish(md5Elsewhere?: Buffer): PayloadReport {
     // Threat: a payload swapped or damaged under a valid header signature; only the party
     // holding the file can notice, since the signer sees the header alone.
     if (this.#payloadHash !== undefined && this.#payloadExpected !== undefined) {
@@ -113,9 +114,9 @@ export class PayloadVerifier {
         throw new RpmError('RPM_PAYLOAD_DIGEST_MISMATCH', 'payload digest mismatch: the payload is damaged or was replaced');
       }
     }
-    if (this.#md5 !== undefined && this.#md5Expected !== undefined) {
-      const actual = this.#md5Offloaded ? this.#md5Settled : this.#md5.digest();
-      // An offloaded MD5 whose digest never came back is a mismatch, never a pass.
+    if (this.#md5Expected !== undefined) {
+      const actual = this.#md5Elsewhere ? md5Elsewhere : this.#md5?.digest();
+      // An MD5 computed elsewhere whose digest never came back is a mismatch, never a pass.
       if (actual === undefined) throw new RpmError('RPM_MD5_MISMATCH', 'MD5 digest of header+payload was not computed');
       if (actual.length !== this.#md5Expected.length || !timingSafeEqual(actual, this.#md5Expected)) {
         throw new RpmError('RPM_MD5_MISMATCH', 'MD5 digest of header+payload mismatch: the package is damaged');
@@ -127,7 +128,7 @@ export class PayloadVerifier {
     }
     return {
       payloadDigest: this.#payloadHash !== undefined,
-      md5: this.#md5 !== undefined,
+      md5: this.#md5Expected !== undefined,
       size: this.#sizeExpected !== undefined,
     };
   }

@@ -8,17 +8,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPackage, readPackageHead, verifyPackageDigests } from '@signet/rpm';
-import { OffThreadHash } from '../../../packages/rpm/src/io/offthread-hash.ts';
-import { PARALLEL_MD5_MIN_BYTES } from '../../../packages/rpm/src/io/verify.ts';
+import { open } from 'node:fs/promises';
+import { MAX_OFF_THREAD_HASHES, OffThreadHash, OffThreadHashError } from '../../../packages/rpm/src/io/offthread-hash.ts';
+import { checkPayload, PARALLEL_MD5_MIN_BYTES, type StartMd5 } from '../../../packages/rpm/src/io/verify.ts';
 import { codeOfAsync } from '../../helpers/error-code.ts';
 import { buildRpm, disposeRpmBuilds } from '../../helpers/rpmbuild.ts';
 
 describe('OffThreadHash', () => {
+  const started = async (algorithm: string, slotBytes: number, slots?: number): Promise<OffThreadHash> => {
+    const hash = await OffThreadHash.start(algorithm, slotBytes, slots);
+    if (hash === undefined) throw new Error('no off-thread hash could start');
+    return hash;
+  };
+
   it('equals the same hash on this thread, for uneven chunks through reused slots', async () => {
     const data = randomBytes(5 * 1024 * 1024 + 12345);
     const prefix = randomBytes(3000);
     for (const algorithm of ['md5', 'sha256']) {
-      const hash = new OffThreadHash(algorithm, 256 * 1024, 2);
+      const hash = await started(algorithm, 256 * 1024, 2);
       try {
         hash.prefix(prefix);
         for (let at = 0; at < data.length; ) {
@@ -37,12 +44,25 @@ describe('OffThreadHash', () => {
   });
 
   it('refuses a buffer that is not one of its slots', async () => {
-    const hash = new OffThreadHash('md5', 1024, 1);
+    const hash = await started('md5', 1024, 1);
     try {
       expect(() => hash.give(Buffer.alloc(1024), 10)).toThrow(RangeError);
     } finally {
       await hash.close();
     }
+  });
+
+  it('runs at most MAX_OFF_THREAD_HASHES at once; a closed hash frees its place and fails what waits on it', async () => {
+    const hashes = await Promise.all(Array.from({ length: MAX_OFF_THREAD_HASHES }, () => started('md5', 1024, 1)));
+    expect(await OffThreadHash.start('md5', 1024, 1)).toBeUndefined();
+    const first = hashes[0] as OffThreadHash;
+    await first.take(); // its only slot
+    const waiting = expect(first.take()).rejects.toBeInstanceOf(OffThreadHashError);
+    await first.close();
+    await waiting;
+    await expect(first.digest()).rejects.toBeInstanceOf(OffThreadHashError);
+    const again = await started('md5', 1024, 1);
+    await Promise.all([again, ...hashes.slice(1)].map((h) => h.close()));
   });
 });
 
@@ -86,6 +106,48 @@ describe('payload digests of a package over the parallel threshold', () => {
     const { layout } = await readPackageHead(file);
     expect(await codeOfAsync(verifyPackageDigests(file, layout))).toBe('RPM_MD5_MISMATCH');
     expect(await codeOfAsync(loadPackage(file, { verifyPayload: true }))).toBe('RPM_MD5_MISMATCH');
+  });
+
+  it('checks the payload on this thread when no worker is free, or when the worker fails midway', async () => {
+    const file = copy('fallback.rpm');
+    const broken = copy('fallback-md5.rpm');
+    const bytes = readFileSync(broken);
+    const md5 = createHash('md5').update(bytes.subarray(mainStart)).digest();
+    const at = bytes.subarray(0, mainStart).indexOf(md5);
+    bytes[at] = (bytes[at] as number) ^ 1;
+    writeFileSync(broken, bytes);
+
+    const none: StartMd5 = async () => undefined;
+    let failed = 0;
+    const dying: StartMd5 = async (slotBytes) => {
+      const hash = await OffThreadHash.start('md5', slotBytes);
+      if (hash === undefined) throw new Error('no off-thread hash could start');
+      const give = hash.give.bind(hash);
+      let given = 0;
+      hash.give = (slot, length) => {
+        give(slot, length);
+        if (++given === 3) {
+          failed++;
+          void hash.close(); // the worker goes away after three chunks
+        }
+      };
+      return hash;
+    };
+    for (const start of [none, dying]) {
+      const fh = await open(file, 'r');
+      const brokenFh = await open(broken, 'r');
+      try {
+        const { layout } = await readPackageHead(file);
+        expect(await checkPayload(fh, layout, (await fh.stat()).size, start)).toEqual({ payloadDigest: true, md5: true, size: true });
+        // The MD5 computed here after the fallback is still compared.
+        const brokenLayout = (await readPackageHead(broken)).layout;
+        expect(await codeOfAsync(checkPayload(brokenFh, brokenLayout, (await brokenFh.stat()).size, start))).toBe('RPM_MD5_MISMATCH');
+      } finally {
+        await fh.close();
+        await brokenFh.close();
+      }
+    }
+    expect(failed).toBe(2); // the dying worker failed in both of its runs
   });
 
   it('refuses a payload damaged near its end', async () => {

@@ -1,14 +1,14 @@
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { checkHeaderDigests, PayloadVerifier } from '../digests.ts';
-import type { DigestReport } from '../digests.ts';
+import type { DigestReport, PayloadReport } from '../digests.ts';
 import { RpmError } from '../errors.ts';
 import type { PackageLimits } from '../limits.ts';
 import { locatePackage } from '../locate.ts';
 import type { PackageLayout } from '../locate.ts';
 import { READ_PACKAGE_FLAGS, withFile } from './files.ts';
 import { readHeadAt } from './read-head.ts';
-import { streamPayload } from './verify.ts';
+import { checkPayload } from './verify.ts';
 
 /** Packages up to this size are read whole, in one read, and kept in memory for the write. */
 export const WHOLE_FILE_MAX_BYTES = 512 * 1024;
@@ -87,10 +87,15 @@ export async function loadPackage(file: string, options: LoadPackageOptions): Pr
     options.checkHead?.(layout);
     const header = checkHeaderDigests(layout);
     if (!options.verifyPayload) return { layout, fileSize: size, mode, bytes, digests: header };
-    const verifier = new PayloadVerifier(layout);
-    if (bytes !== undefined) verifier.update(bytes.subarray(layout.mainEnd));
-    else await streamPayload(fh, layout, size, verifier);
-    return { layout, fileSize: size, mode, bytes, digests: { ...header, ...verifier.finish() } };
+    let payload: PayloadReport;
+    if (bytes !== undefined) {
+      const verifier = new PayloadVerifier(layout);
+      verifier.update(bytes.subarray(layout.mainEnd));
+      payload = verifier.finish();
+    } else {
+      payload = await checkPayload(fh, layout, size);
+    }
+    return { layout, fileSize: size, mode, bytes, digests: { ...header, ...payload } };
   } catch (err) {
     throw withFile(file, err);
   } finally {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 /**
@@ -8,7 +9,18 @@ import { Worker } from 'node:worker_threads';
  * A slot is a view on a SharedArrayBuffer: the caller `take()`s a free one, reads into it,
  * `give()`s it to the worker and may go on reading it (both sides only read it); the slot
  * comes back once the worker has hashed it. Nothing is copied.
+ *
+ * An optimisation only: `start` gives undefined when as many hashes run as there are spare
+ * cores, or when the worker cannot start, and a worker that fails later surfaces as an
+ * OffThreadHashError; either way the caller hashes on its own thread instead.
  */
+
+/** The worker failed or was closed; the caller should hash on its own thread. */
+export class OffThreadHashError extends Error {}
+
+/** Hashes running at once: a worker each (an isolate and its slots); more would only compete for the cores. */
+export const MAX_OFF_THREAD_HASHES = Math.max(1, availableParallelism() - 1);
+let running = 0;
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -35,7 +47,29 @@ export class OffThreadHash {
   #onFailure: ((err: Error) => void) | undefined;
   #onDigest: ((digest: Buffer) => void) | undefined;
 
-  constructor(algorithm: string, slotBytes: number, slotCount = 3) {
+  /**
+   * A running hash, once its worker is up; undefined when MAX_OFF_THREAD_HASHES are running
+   * or the worker cannot start.
+   */
+  static async start(algorithm: string, slotBytes: number, slotCount = 3): Promise<OffThreadHash | undefined> {
+    if (running >= MAX_OFF_THREAD_HASHES) return undefined;
+    running++;
+    let hash: OffThreadHash | undefined;
+    try {
+      hash = new OffThreadHash(algorithm, slotBytes, slotCount);
+      await hash.#online;
+      return hash;
+    } catch {
+      if (hash !== undefined) await hash.close();
+      else running--;
+      return undefined;
+    }
+  }
+
+  readonly #online: Promise<void>;
+  #closed = false;
+
+  private constructor(algorithm: string, slotBytes: number, slotCount: number) {
     const shared = new SharedArrayBuffer(slotBytes * slotCount);
     this.#slots = Array.from({ length: slotCount }, (_, i) => Buffer.from(shared, i * slotBytes, slotBytes));
     this.#free = this.#slots.map((_, i) => i);
@@ -50,11 +84,17 @@ export class OffThreadHash {
       }
     });
     const fail = (err: Error): void => {
-      this.#failure ??= err;
+      this.#failure ??= new OffThreadHashError(`hash worker failed: ${err.message}`, { cause: err });
       this.#onFailure?.(this.#failure);
     };
+    this.#online = new Promise((resolve, reject) => {
+      this.#worker.once('online', () => resolve());
+      this.#worker.once('error', reject);
+      this.#worker.once('exit', (code) => reject(new Error(`exited (${code})`)));
+    });
+    this.#online.catch(() => undefined);
     this.#worker.on('error', fail);
-    this.#worker.on('exit', (code) => fail(new Error(`hash worker exited (${code})`)));
+    this.#worker.on('exit', (code) => fail(new Error(`exited (${code})`)));
   }
 
   /** Bytes hashed before the first slot (copied to the worker). */
@@ -93,8 +133,12 @@ export class OffThreadHash {
 
   /** Stops the worker; safe to call more than once. */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    running--;
+    this.#failure ??= new OffThreadHashError('hash closed');
+    this.#onFailure?.(this.#failure);
     this.#onFailure = undefined;
-    this.#failure ??= new Error('hash closed');
     await this.#worker.terminate();
   }
 
