@@ -96,7 +96,7 @@ describe('RevocationWatch', () => {
   it('on a new CRL, ends exactly the tracked connections it revokes, once, after onChange', async () => {
     const bundle = parseCrlBundle(fs.readFileSync(path.join(caDir, 'crl-bundle.pem')), 'bundle');
     let current: Buffer[] = [];
-    const source: CrlSource = { path: 'test', current: () => current };
+    const source: CrlSource = { path: 'test', current: () => current, entries: () => current.map(parseCrlEntries) };
     const log: string[] = [];
     const watch = new RevocationWatch<string>(source, { onChange: (c) => log.push(`change ${c.length}`), onError: (e) => log.push(`error ${e.message}`), intervalMs: 10 });
     try {
@@ -146,7 +146,7 @@ describe('RevocationWatch', () => {
 
   it('a CRL whose entries cannot be read ends nobody and says why; no source tracks nothing', async () => {
     let current: Buffer[] = [];
-    const source: CrlSource = { path: 'test', current: () => current };
+    const source: CrlSource = { path: 'test', current: () => current, entries: () => current.map(parseCrlEntries) };
     const log: string[] = [];
     const watch = new RevocationWatch<string>(source, { onError: () => log.push('error'), intervalMs: 10 });
     watch.track('mallory', der(certs['mallory'] as Buffer), () => log.push('end'));

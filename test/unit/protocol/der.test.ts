@@ -192,10 +192,10 @@ describe('readDer', () => {
 });
 
 describe('the CRL code on the shared reader', () => {
-  it('reads a CRL once: the bundle carries the entries that parseCrlEntries reads from the PEM', () => {
+  it('reads a CRL once: the bundle keeps the DER, whose entries are those parseCrlEntries reads from the PEM', () => {
     const bundle = readCrlBundle(Buffer.from(crlPem + crlPem), 'test');
     expect(bundle.pems).toHaveLength(2);
-    const entries = bundle.entries as CrlEntries[];
+    const entries = bundle.ders.map(crlEntriesOfDer);
     expect(entries).toHaveLength(2);
     const fromPem = parseCrlEntries(bundle.pems[0] as Buffer);
     expect(entries[0]?.issuer.equals(fromPem.issuer)).toBe(true);
@@ -209,12 +209,13 @@ describe('the CRL code on the shared reader', () => {
     fs.writeFileSync(file, crlPem);
     const source = createCrlSource(file, { recheckMs: 0 });
     expect(source.current()).toHaveLength(1);
-    const entries = source.entries?.() as readonly CrlEntries[];
+    const entries = source.entries();
+    expect(source.entries()).toBe(entries); // decoded once per file version
     expect(entries).toHaveLength(1);
     expect(entries[0]?.serials.size).toBe(1);
     const none = createCrlSource(path.join(dir, 'missing.pem'), { recheckMs: 0 });
     expect(none.current()).toBeUndefined();
-    expect(none.entries?.()).toEqual([]);
+    expect(none.entries()).toEqual([]);
   });
 
   it('RevocationWatch uses the entries the source read rather than decoding the PEMs again', async () => {

@@ -28,16 +28,12 @@ export const CRL_RECHECK_MS = 1000;
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]*?)-----END ([A-Z0-9 ]+)-----/g;
 
-/** A checked CRL bundle: each CRL's PEM for node:tls and its entries, from one decode. */
+/** A checked CRL bundle: each CRL's PEM for node:tls and the DER it was decoded from. */
 export interface CrlBundle {
   /** One normalised PEM Buffer per CRL, for the `crl` option. */
   readonly pems: Buffer[];
-  /**
-   * Issuer and revoked serials of each CRL, in the same order, read from the same DER; or,
-   * when one cannot be read although OpenSSL accepted it, the TLS_FILE_UNREADABLE error
-   * saying why (node:tls still uses the CRLs; open connections cannot be re-checked).
-   */
-  readonly entries: readonly CrlEntries[] | TlsConfigError;
+  /** The DER of each CRL, in the same order (for its entries: crlEntriesOfDer). */
+  readonly ders: readonly Buffer[];
 }
 
 /**
@@ -49,7 +45,7 @@ export function parseCrlBundle(data: Buffer, where: string): Buffer[] {
   return readCrlBundle(data, where).pems;
 }
 
-/** parseCrlBundle, also reading each CRL's entries from the DER it decoded. */
+/** parseCrlBundle, also keeping the DER it decoded. */
 export function readCrlBundle(data: Buffer, where: string): CrlBundle {
   const fail = (why: string, cause?: unknown): never => {
     throw new TlsConfigError('TLS_FILE_UNREADABLE', `cannot read the CRL file ${where}: ${why}`, cause === undefined ? undefined : { cause });
@@ -81,16 +77,7 @@ export function readCrlBundle(data: Buffer, where: string): CrlBundle {
   } catch (err) {
     fail(`OpenSSL refuses it (${(err as Error).message})`, err);
   }
-  return { pems: crls, entries: entriesOf(ders) };
-}
-
-function entriesOf(ders: readonly Buffer[]): CrlEntries[] | TlsConfigError {
-  try {
-    return ders.map(crlEntriesOfDer);
-  } catch (err) {
-    if (err instanceof TlsConfigError) return err;
-    throw err;
-  }
+  return { pems: crls, ders };
 }
 
 interface BoundedRead {
@@ -145,10 +132,10 @@ export interface CrlSource {
   current(fresh?: boolean): Buffer[] | undefined;
   /**
    * Issuer and revoked serials of the CRLs `current()` last returned ([] while there are
-   * none), read when they were: RevocationWatch uses this instead of decoding them again.
+   * none), from the DER read with them (decoded once per file version, when first asked).
    * Throws TLS_FILE_UNREADABLE when OpenSSL accepted them but their entries cannot be read.
    */
-  entries?(): readonly CrlEntries[];
+  entries(): readonly CrlEntries[];
 }
 
 /**
@@ -162,6 +149,7 @@ export function createCrlSource(file: string, opts: CrlSourceOptions = {}): CrlS
   const now = opts.now ?? Date.now;
   const recheckMs = opts.recheckMs ?? CRL_RECHECK_MS;
   let bundle: CrlBundle | undefined;
+  let entriesOf: { bundle: CrlBundle; entries: readonly CrlEntries[] } | undefined;
   let seenKey: string | undefined;
   let checkedAt = -Infinity;
 
@@ -205,8 +193,8 @@ export function createCrlSource(file: string, opts: CrlSourceOptions = {}): CrlS
     },
     entries(): readonly CrlEntries[] {
       if (bundle === undefined) return [];
-      if (bundle.entries instanceof TlsConfigError) throw bundle.entries;
-      return bundle.entries;
+      if (entriesOf?.bundle !== bundle) entriesOf = { bundle, entries: bundle.ders.map(crlEntriesOfDer) };
+      return entriesOf.entries;
     },
   };
 }

@@ -1,5 +1,5 @@
 import { CRL_RECHECK_MS, type CrlSource } from './crl.ts';
-import { isRevokedBy, parseCrlEntries, type CrlEntries } from './crl-entries.ts';
+import { isRevokedBy, type CrlEntries } from './crl-entries.ts';
 
 /**
  * Follows a CRL file and ends open connections its new versions revoke. node:tls applies a
@@ -34,8 +34,7 @@ export class RevocationWatch<T> {
       opts.onChange?.(latest);
       let lists: readonly CrlEntries[];
       try {
-        // Entries read with the CRLs by the source, when it keeps them; else decoded here.
-        lists = source.entries !== undefined ? source.entries() : latest.map(parseCrlEntries);
+        lists = source.entries();
       } catch (err) {
         opts.onError(err as Error);
         return;
