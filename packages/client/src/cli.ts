@@ -149,15 +149,16 @@ async function dispatch(command: string, args: string[], v: Values, config: Clie
     }
     case 'sign-rpm': {
       need(v.key, '--key NAME is required');
-      const list = v['files-from'];
-      // The passphrase prompt needs the terminal on standard input.
-      need(list !== '-' || v['passphrase-file'] !== undefined, '--files-from - reads standard input: give the passphrase with --passphrase-file');
-      const files = [...args, ...(list === undefined ? [] : await readFileList(list, io.stdin ?? process.stdin))];
-      need(files.length > 0, 'needs at least one package (FILE... or --files-from LIST)');
       need(Boolean(v.output) !== Boolean(v['in-place']), 'give exactly one of -o DIR and --in-place');
       need(!v.output || existsSync(v.output), `output directory ${v.output} does not exist`);
       const jobs = v.jobs === undefined ? config.limits.inFlight : Number(v.jobs);
       need(Number.isInteger(jobs) && jobs >= 1 && jobs <= 1024, '--jobs must be 1..1024');
+      const list = v['files-from'];
+      // The passphrase prompt needs the terminal on standard input.
+      need(list !== '-' || v['passphrase-file'] !== undefined, '--files-from - reads standard input: give the passphrase with --passphrase-file');
+      // Read last: a usage error above is reported without reading a long list first.
+      const files = [...args, ...(list === undefined ? [] : await readFileList(list, io.stdin ?? process.stdin))];
+      need(files.length > 0, 'needs at least one package (FILE... or --files-from LIST)');
       const passphrase = await readPassphrase(v['passphrase-file'], `access passphrase for key ${v.key}: `);
       const keeper = new SessionKeeper(config, v.key as string, passphrase);
       let failed = 0;

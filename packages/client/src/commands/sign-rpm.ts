@@ -95,7 +95,13 @@ function planOutputs(opts: SignRpmOptions): (string | undefined)[] {
     // by two writers of the same file: refused before anything is signed.
     const seen = new Map<string, string>();
     for (const file of opts.files) {
-      const real = existsSync(file) ? realpathSync(file) : path.resolve(file);
+      // A path that does not resolve is compared as written; signing it reports why.
+      let real: string;
+      try {
+        real = realpathSync(file);
+      } catch {
+        real = path.resolve(file);
+      }
       const prior = seen.get(real);
       if (prior !== undefined) throw new ClientError('OUTPUT_CONFLICT', `${file} and ${prior} are the same file; name it once`);
       seen.set(real, file);
