@@ -77,6 +77,7 @@ function dialClientLink(config: ClientConfig, material: Material): Promise<WebSo
     crl: material.crl,
     handshakeTimeoutMs: config.limits.connectTimeoutMs,
     tcpKeepAliveMs: config.keepalive.tcpKeepAliveMs,
+    where: 'bridge',
   };
   return dialBridge(options, (failure) => {
     if (failure.kind === 'peer') return new ClientError('BRIDGE_REFUSED', failure.cause.message, { cause: failure.cause });

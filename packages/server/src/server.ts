@@ -51,6 +51,7 @@ export function createSigningServer(config: ServerConfig, backend: Backend, log:
           handshakeTimeoutMs: config.limits.handshakeTimeoutMs,
           tcpKeepAliveMs: config.keepalive.tcpKeepAliveMs,
           crl: crl?.current(),
+          where: 'bridge link',
         },
         // The pool logs the reason and redials; the messages say which side refused.
         (failure) =>

@@ -25,6 +25,8 @@ export interface BridgeDialOptions {
   readonly handshakeTimeoutMs: number;
   /** TCP keepalive initial delay; 0 leaves TCP keepalive off. */
   readonly tcpKeepAliveMs: number;
+  /** How errors name the peer ("bridge", "bridge link"). */
+  readonly where: string;
 }
 
 export type BridgeDialFailure =
@@ -55,7 +57,7 @@ export function dialBridge(opts: BridgeDialOptions, describe: (failure: BridgeDi
       const socket = res.socket as TLSSocket;
       try {
         // A client or server certificate posing as the bridge gets nothing from us.
-        checkPeer(socket, 'bridge', 'bridge link');
+        checkPeer(socket, 'bridge', opts.where);
         if (opts.tcpKeepAliveMs > 0) socket.setKeepAlive(true, opts.tcpKeepAliveMs);
       } catch (err) {
         ws.terminate();
