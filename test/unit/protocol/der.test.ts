@@ -3,21 +3,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { certificateIssuerSerial, createCrlSource, parseCrlEntries, RevocationWatch, type CrlSource } from '@signet/protocol';
 import {
-  certificateIssuerSerial,
-  createCrlSource,
   DER_MAX_LENGTH_OCTETS,
   derContent,
   derElementBytes,
-  parseCrlEntries,
   readDer,
   readDerChildren,
   readDerWhole,
-  RevocationWatch,
-  type CrlEntries,
-  type CrlSource,
   type DerElement,
-} from '@signet/protocol';
+} from '../../../packages/protocol/src/der.ts';
 import { createCa, createCrl, generateRsaKeyPair, issueCertificate, type CaMaterial } from '@signet/pki';
 import { derInteger, derSequence, tlv } from '../../../pki/src/der.ts';
 import { crlEntriesOfDer } from '../../../packages/protocol/src/tls/crl-entries.ts';

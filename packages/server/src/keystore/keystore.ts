@@ -778,9 +778,9 @@ export class KeyStore {
    * no row of the batch exists.
    */
   recordAudits(entries: readonly (AuditEntry | AuditFields)[]): AuditRecord[] {
-    // One check per row, and this store's: rows checkAudit returned (the group-commit
-    // batcher checks each as it joins, so one bad row fails only its own caller) are
-    // recognised and not checked twice; anything else is checked here.
+    // One check per row: rows parseAuditEntry produced (checkAudit's, which the
+    // group-commit batcher takes as each joins, so one bad row fails only its own caller)
+    // are recognised and not checked twice; anything else is checked here.
     const rows = entries.map((e) => (isCheckedAuditRow(e) ? e : parseAuditEntry(e, this.#now())));
     try {
       return appendAudits(this.#conn, rows);
