@@ -18,13 +18,13 @@ export const DEFAULT_INTEROP_DIRS: readonly string[] = [
 
 export const INTEROP_DIR: string = resolveInteropDir(process.env['SIGNET_INTEROP_DIR']);
 
-const isDirectory = (dir: string): boolean => {
+function isDirectory(dir: string): boolean {
   try {
     return fs.statSync(dir).isDirectory();
   } catch {
     return false;
   }
-};
+}
 
 /** The corpus directory named by `override`, else the first default that exists; throws unless one does. */
 export function resolveInteropDir(override: string | undefined, defaults: readonly string[] = DEFAULT_INTEROP_DIRS): string {
