@@ -85,7 +85,7 @@ function cpuPerPackage(r: Pick<BatchResult, 'packages' | 'cpu'>): { client: numb
 }
 
 /** Packages per second bridge and server could sustain on all cores, from their CPU per package. */
-function signingSide(r: BatchResult): number {
+function signingSide(r: Pick<BatchResult, 'packages' | 'cpu'>): number {
   const c = cpuPerPackage(r);
   return round((cpus().length * 1000) / Math.max(0.001, c.server + c.bridge));
 }
@@ -222,7 +222,10 @@ async function main(): Promise<number> {
       e2e_rsa4096_warm_per_s: round(rsaWarm.perSecond),
       e2e_rsa4096_warm_vs_native: round(rsaWarm.perSecond / nativeRsa.asyncPerSecond, 3),
       e2e_rsa4096_warm_cpu_ms_per_package: cpuPerPackage(rsaWarm),
+      e2e_rsa4096_warm_signing_side_per_s: signingSide(rsaWarm),
+      e2e_rsa4096_warm_signing_side_vs_native: round(signingSide(rsaWarm) / nativeRsa.asyncPerSecond, 3),
       e2e_eddsa_warm_per_s: round(edWarm.perSecond),
+      e2e_eddsa_warm_signing_side_per_s: signingSide(edWarm),
       e2e_eddsa_warm_cpu_ms_per_package: cpuPerPackage(edWarm),
       e2e_warm_jobs: WARM_JOBS,
       e2e_runs: [...rsaRuns.map((r) => ({ key: 'rsa4096', ...r })), ...edRuns.map((r) => ({ key: 'eddsa', ...r }))].map((r) => ({
