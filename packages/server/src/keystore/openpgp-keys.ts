@@ -131,6 +131,9 @@ export async function describeKey(key: openpgp.PrivateKey, signer: Signer): Prom
   };
 }
 
+/** A key passphrase (random bytes, KEY_PASSPHRASE_BYTES) as the text sealKey and unsealKey take: base64. */
+export const keyPassText = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
+
 export async function sealKey(key: openpgp.PrivateKey, passphrase: string): Promise<{ secretArmored: string; publicArmored: string }> {
   const sealed = await openpgp.encryptKey({ privateKey: key, passphrase });
   return { secretArmored: sealed.armor(), publicArmored: key.toPublic().armor() };
