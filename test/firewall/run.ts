@@ -24,7 +24,7 @@ import { requireTools } from '../helpers/gpg.ts';
 import { createFirewallTopology, listNamespaces, requireNetnsSupport, type FirewallTopology } from '../helpers/netns.ts';
 import type { NsDaemon } from './daemon.ts';
 import { createFirewallDeployment, PORTS, type Keepalive } from './deployment.ts';
-import { runPhase, type PhaseResult } from './phase.ts';
+import { runPhase, type PhaseOptions, type PhaseResult } from './phase.ts';
 import { checkTestbed } from './testbed-check.ts';
 
 const CONNTRACK_TIMEOUT_S = 5;
@@ -88,38 +88,27 @@ async function main(): Promise<number> {
     check(bed.otherPortsClosed, "test bed: the server side can open flows only to the bridge's server port");
     if (failures.length > 0) throw new Error('the firewall does not behave as the test needs; nothing else was run');
 
-    const common = { topo, fw, idleS: IDLE_S, processes, log, logDir: process.env['SIGNET_FW_LOG_DIR'] || undefined };
-    p1 = await runPhase({
-      ...common,
-      label: 'phase 1 (heartbeat 2 s)',
-      dir: path.join(workDir, 'phase1'),
-      settings: { poolSize: POOL_SIZE, probeTimeoutMs: PROBE_TIMEOUT_MS, keepalive: { bridge: HEARTBEAT, server: HEARTBEAT, client: HEARTBEAT } },
-      finalSignTimeoutMs: 60_000,
+    const checked: CheckedPhaseContext = {
+      common: { topo, fw, idleS: IDLE_S, processes, log, logDir: process.env['SIGNET_FW_LOG_DIR'] || undefined },
+      workDir,
+      check,
+      failed: () => failures.length > 0,
+    };
+    const heartbeat = { bridge: HEARTBEAT, server: HEARTBEAT, client: HEARTBEAT };
+    p1 = await runCheckedPhase(checked, { n: 1, name: 'heartbeat 2 s', signedHow: '', keepalive: heartbeat, finalSignTimeoutMs: 60_000 }, (p) => {
+      check(p.counts.redials === 0, `phase 1: no server link lost or redialled while idle (link-dead ${p.counts.linkDead}, link-closed ${p.counts.linkClosed}, reconnected ${p.counts.reconnected}, dial-failed ${p.counts.dialFailed}, extra link-opened ${p.counts.extraOpened})`);
+      check(p.counts.bridgeServerLinkDead === 0, `phase 1: the bridge found no server link dead (server-link-dead ${p.counts.bridgeServerLinkDead})`);
+      const established = p.conntrackAfterIdle.filter((f) => f.state === 'ESTABLISHED').length;
+      check(established >= POOL_SIZE, `phase 1: after the idle period the firewall still tracks the ${POOL_SIZE} pool links as ESTABLISHED (found ${established})`);
     });
-    log(`phase 1 link events after warm-up: ${JSON.stringify(p1.counts)}`);
-    check(p1.afterIdle.ok, `phase 1: signing after ${IDLE_S} s idle succeeded${p1.afterIdle.ok ? '' : `: ${p1.afterIdle.detail}`}`);
-    check(p1.afterIdle.verified, 'phase 1: rpmkeys -Kv verifies the package signed after the idle period');
-    check(p1.counts.redials === 0, `phase 1: no server link lost or redialled while idle (link-dead ${p1.counts.linkDead}, link-closed ${p1.counts.linkClosed}, reconnected ${p1.counts.reconnected}, dial-failed ${p1.counts.dialFailed}, extra link-opened ${p1.counts.extraOpened})`);
-    check(p1.counts.bridgeServerLinkDead === 0, `phase 1: the bridge found no server link dead (server-link-dead ${p1.counts.bridgeServerLinkDead})`);
-    const established = p1.conntrackAfterIdle.filter((f) => f.state === 'ESTABLISHED').length;
-    check(established >= POOL_SIZE, `phase 1: after the idle period the firewall still tracks the ${POOL_SIZE} pool links as ESTABLISHED (found ${established})`);
-    if (failures.length > 0) log(p1.tails);
 
-    p2 = await runPhase({
-      ...common,
-      label: 'phase 2 (no heartbeat)',
-      dir: path.join(workDir, 'phase2'),
-      settings: { poolSize: POOL_SIZE, probeTimeoutMs: PROBE_TIMEOUT_MS, keepalive: { bridge: NO_HEARTBEAT, server: NO_HEARTBEAT, client: CLIENT_NO_HEARTBEAT } },
-      finalSignTimeoutMs: 45_000,
-    });
-    log(`phase 2 link events after warm-up: ${JSON.stringify(p2.counts)}`);
-    check(p2.afterIdle.ok, `phase 2: signing after ${IDLE_S} s idle without heartbeats succeeded${p2.afterIdle.ok ? '' : `: ${p2.afterIdle.detail}`}`);
-    check(p2.afterIdle.verified, 'phase 2: rpmkeys -Kv verifies the package signed after the idle period');
-    check(
-      p2.afterIdle.seconds <= RECOVERY_BOUND_S,
-      `phase 2: recovered in ${p2.afterIdle.seconds.toFixed(1)} s <= probeTimeoutMs + deadAfterMs + ${RECOVERY_SLACK_S} s = ${RECOVERY_BOUND_S} s (warm sign took ${p2.warmUp.seconds.toFixed(1)} s)`,
+    const noHeartbeat = { bridge: NO_HEARTBEAT, server: NO_HEARTBEAT, client: CLIENT_NO_HEARTBEAT };
+    p2 = await runCheckedPhase(checked, { n: 2, name: 'no heartbeat', signedHow: ' without heartbeats', keepalive: noHeartbeat, finalSignTimeoutMs: 45_000 }, (p) =>
+      check(
+        p.afterIdle.seconds <= RECOVERY_BOUND_S,
+        `phase 2: recovered in ${p.afterIdle.seconds.toFixed(1)} s <= probeTimeoutMs + deadAfterMs + ${RECOVERY_SLACK_S} s = ${RECOVERY_BOUND_S} s (warm sign took ${p.warmUp.seconds.toFixed(1)} s)`,
+      ),
     );
-    if (failures.length > 0) log(p2.tails);
   } catch (err) {
     failures.push((err as Error).message);
     log(`FAIL ${(err as Error).message}`);
@@ -145,6 +134,48 @@ async function main(): Promise<number> {
   );
   log(failures.length === 0 ? 'PASS' : `FAILED (${failures.length}):\n  - ${failures.join('\n  - ')}`);
   return failures.length === 0 ? 0 : 1;
+}
+
+/** What every phase shares: the test bed, where its files go, and how checks are reported. */
+interface CheckedPhaseContext {
+  common: Pick<PhaseOptions, 'topo' | 'fw' | 'idleS' | 'processes' | 'log' | 'logDir'>;
+  workDir: string;
+  check: (ok: boolean, what: string) => void;
+  /** Whether any check so far failed (then the phase's log tails are printed). */
+  failed: () => boolean;
+}
+
+/** What one phase changes besides its own checks: its number and name, the keepalive settings. */
+interface PhaseSpec {
+  n: number;
+  /** In the phase's label: `phase <n> (<name>)`. */
+  name: string;
+  /** Inserted after "signing after N s idle" in the check line ('' or ' without …'). */
+  signedHow: string;
+  keepalive: { bridge: Keepalive; server: Keepalive; client: Keepalive };
+  finalSignTimeoutMs: number;
+}
+
+/**
+ * Runs phase `spec.n` with the pool size and probe timeout every phase uses, then checks
+ * that the sign after the idle period succeeded and verifies, then `ownChecks`;
+ * prints the processes' last lines once any check has failed.
+ */
+async function runCheckedPhase(c: CheckedPhaseContext, spec: PhaseSpec, ownChecks: (p: PhaseResult) => void): Promise<PhaseResult> {
+  const tag = `phase ${spec.n}`;
+  const p = await runPhase({
+    ...c.common,
+    label: `${tag} (${spec.name})`,
+    dir: path.join(c.workDir, `phase${spec.n}`),
+    settings: { poolSize: POOL_SIZE, probeTimeoutMs: PROBE_TIMEOUT_MS, keepalive: spec.keepalive },
+    finalSignTimeoutMs: spec.finalSignTimeoutMs,
+  });
+  c.common.log(`${tag} link events after warm-up: ${JSON.stringify(p.counts)}`);
+  c.check(p.afterIdle.ok, `${tag}: signing after ${IDLE_S} s idle${spec.signedHow} succeeded${p.afterIdle.ok ? '' : `: ${p.afterIdle.detail}`}`);
+  c.check(p.afterIdle.verified, `${tag}: rpmkeys -Kv verifies the package signed after the idle period`);
+  ownChecks(p);
+  if (c.failed()) c.common.log(p.tails);
+  return p;
 }
 
 function listNamespacesSafe(): string[] {

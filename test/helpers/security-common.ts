@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { createDeployment, type Deployment } from '../../scripts/lib/deployment.ts';
+import { clientConfigFor, serverConfigFor, writeConfigFile, type TlsFiles } from '../../scripts/lib/configs.ts';
+import { createDeployment, LOOPBACK, type Deployment } from '../../scripts/lib/deployment.ts';
 import { BIN, ROOT, runNode, startDaemon, type Daemon, type RunResult } from '../../scripts/lib/run.ts';
 
 /** Shared plumbing of test/security: temp dirs, sample packages, extra server processes. */
@@ -37,49 +38,50 @@ export async function newDeployment(opts: { keyType?: 'rsa4096' | 'ed25519' } = 
   return createDeployment({ dir: tempDir(), keyType: opts.keyType ?? 'ed25519', argon2: 'min' });
 }
 
+/** Certificate and key a test hands a process; without `ca`, the deployment's CA checks the peer. */
+export interface TestTls {
+  cert: string;
+  key: string;
+  ca?: string;
+}
+
+/** `tls` (only its three files) with the deployment's CA filled in where it names none. */
+function tlsWithCa(dep: Deployment, tls: TestTls): TlsFiles {
+  return { cert: tls.cert, key: tls.key, ca: tls.ca ?? dep.caCert };
+}
+
+/** A config file name in the deployment's directory no other call of this process takes. */
+function configFile(dep: Deployment, kind: 'server' | 'client', name: string | undefined): string {
+  return path.join(dep.dir, `${kind}-${name ?? 'extra'}-${process.hrtime.bigint()}.json`);
+}
+
 /**
  * Starts a real signing-server process with its own config: dialling `port`, presenting
  * `tls` (defaults to the deployment's server certificate). Does not wait for anything.
  */
-export function startServerProcess(
-  dep: Deployment,
-  o: { port: number; tls?: { cert: string; key: string; ca?: string }; poolSize?: number; name?: string; logLevel?: string },
-): Daemon {
-  const file = path.join(dep.dir, `server-${o.name ?? 'extra'}-${process.hrtime.bigint()}.json`);
-  const tls: { cert: string; key: string; ca?: string } = o.tls ?? dep.cert(dep.serverName);
-  fs.writeFileSync(
-    file,
-    JSON.stringify({
-      stateDir: dep.stateDir,
-      bridge: { host: '127.0.0.1', port: o.port },
-      tls: { cert: tls.cert, key: tls.key, ca: tls.ca ?? dep.caCert },
-      poolSize: o.poolSize ?? 1,
-      reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
-      ...(o.logLevel ? { log: { level: o.logLevel } } : {}),
-    }),
-  );
+export function startServerProcess(dep: Deployment, o: { port: number; tls?: TestTls; poolSize?: number; name?: string; logLevel?: string }): Daemon {
+  const file = configFile(dep, 'server', o.name);
+  const config = serverConfigFor(dep, { host: LOOPBACK, port: o.port }, o.poolSize ?? 1, {
+    tls: tlsWithCa(dep, o.tls ?? dep.cert(dep.serverName)),
+    reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
+    ...(o.logLevel ? { log: { level: o.logLevel } } : {}),
+  });
+  writeConfigFile(file, config, 'compact');
   return startDaemon(BIN.server, ['run', '--config', file]);
 }
 
 /** Writes a client config for the bridge client port `port`. */
-export function writeClientConfig(
-  dep: Deployment,
-  o: { port: number; serverName?: string; tls?: { cert: string; key: string; ca?: string }; name?: string; requestTimeoutMs?: number },
-): string {
-  const file = path.join(dep.dir, `client-${o.name ?? 'extra'}-${process.hrtime.bigint()}.json`);
-  const tls: { cert: string; key: string; ca?: string } = o.tls ?? dep.cert(dep.user);
-  fs.writeFileSync(
-    file,
-    JSON.stringify({
-      bridge: { host: '127.0.0.1', port: o.port },
-      serverName: o.serverName ?? dep.serverName,
-      tls: { cert: tls.cert, key: tls.key, ca: tls.ca ?? dep.caCert },
-      limits: { connectTimeoutMs: 10_000, sessionTimeoutMs: 15_000, requestTimeoutMs: o.requestTimeoutMs ?? 30_000 },
-      // One attempt: these tests assert how a single session fails closed under attack
-      // (the client's retries on transient failures are tested in test/e2e/chaos).
-      retry: { maxAttempts: 1 },
-    }),
-  );
+export function writeClientConfig(dep: Deployment, o: { port: number; serverName?: string; tls?: TestTls; name?: string; requestTimeoutMs?: number }): string {
+  const file = configFile(dep, 'client', o.name);
+  const config = clientConfigFor(dep, { host: LOOPBACK, port: o.port }, {
+    serverName: o.serverName ?? dep.serverName,
+    tls: tlsWithCa(dep, o.tls ?? dep.cert(dep.user)),
+    limits: { connectTimeoutMs: 10_000, sessionTimeoutMs: 15_000, requestTimeoutMs: o.requestTimeoutMs ?? 30_000 },
+    // One attempt: these tests assert how a single session fails closed under attack
+    // (the client's retries on transient failures are tested in test/e2e/chaos).
+    retry: { maxAttempts: 1 },
+  });
+  writeConfigFile(file, config, 'compact');
   return file;
 }
 
