@@ -47,24 +47,6 @@ export function grantRow(ctx: StoreContext, keyName: string, userName: string): 
   };
 }
 
-/** Runs `fn` after every earlier call for the same grant has finished. */
-async function serialized<T>(ctx: StoreContext, gate: string, fn: () => Promise<T>): Promise<T> {
-  const previous = ctx.gates.get(gate) ?? Promise.resolve();
-  let release = (): void => {};
-  const mine = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const tail = previous.then(() => mine);
-  ctx.gates.set(gate, tail);
-  await previous;
-  try {
-    return await fn();
-  } finally {
-    release();
-    if (ctx.gates.get(gate) === tail) ctx.gates.delete(gate);
-  }
-}
-
 function failureState(ctx: StoreContext, row: GrantRow): { failures: number; lastFailure: number | null } {
   const r = ctx.conn.prepare('SELECT failures, last_failure FROM unlock_limits WHERE key_ref = ? AND user_ref = ?').get(row.keyRef, row.userRef) as Row | undefined;
   if (r === undefined) return { failures: 0, lastFailure: null };
@@ -89,7 +71,7 @@ export async function openGrant(ctx: StoreContext, keyName: string, userName: st
   if (row.revoked) throw new KeyStoreError('KEY_REVOKED', `key '${keyName}' is revoked and never unlocks again`);
   const binding = ctx.bindingSecret();
   // Threat: parallel guesses racing past the counter; attempts on one grant run one by one.
-  return serialized(ctx, `${row.keyRef}:${row.userRef}`, async () => {
+  return ctx.serialized(`${row.keyRef}:${row.userRef}`, async () => {
     const decision = decide(failureState(ctx, row), ctx.now(), ctx.limits);
     if (!decision.allowed) {
       ctx.audit(userName, row.fingerprint, 'unlock-failed', `${keyName} reason=${decision.code === 'UNLOCK_LOCKED' ? 'locked' : 'throttled'} failures=${decision.failures}`);

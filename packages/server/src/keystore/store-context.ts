@@ -1,6 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { appendAudit } from './audit-append.ts';
-import type { AuditFields, AuditRecord } from './audit.ts';
 import { KeyStoreError } from './errors.ts';
 import { unlockLimits, type UnlockLimits } from './limiter.ts';
 import { int, type Row } from './rows.ts';
@@ -23,8 +22,8 @@ export class StoreContext {
   readonly bound: boolean;
   /** The binding secret (null: store not bound, or bound and no file given). */
   readonly #binding: Uint8Array | null;
-  /** One unwrap at a time per grant, so concurrent guesses are counted one by one (grant-open.ts). */
-  readonly gates = new Map<string, Promise<void>>();
+  /** One unwrap at a time per grant, so concurrent guesses are counted one by one (`serialized`). */
+  readonly #gates = new Map<string, Promise<void>>();
 
   constructor(db: DatabaseSync, options: KeyStoreOptions, binding: { bound: boolean; secret: Uint8Array | null }) {
     this.#db = db;
@@ -80,16 +79,33 @@ export class StoreContext {
   }
 
   /**
-   * The one place administrative rows enter the audit table (recordAudits writes the
-   * signatures'). On disk (WAL, synchronous=FULL) when this returns.
+   * An administrative (or failed-unlock) audit row: no signed bytes, no request id. The one
+   * place such rows enter the audit table (recordAudits writes the signatures'); hash-chained
+   * (audit-append.ts), joining the caller's transaction, else in its own; on disk (WAL,
+   * synchronous=FULL) when this returns.
    */
-  #appendAudit(record: AuditFields): AuditRecord {
-    // Hash-chained (audit-append.ts): joins the caller's transaction, else runs in its own.
-    return appendAudit(this.conn, record);
+  audit(user: string, fingerprint: string | null, kind: string, subject: string): void {
+    appendAudit(this.conn, { time: this.nowIso(), user, keyFingerprint: fingerprint, kind, subject, sha256: null, requestId: null });
   }
 
-  /** An administrative (or failed-unlock) audit row: no signed bytes, no request id. */
-  audit(user: string, fingerprint: string | null, kind: string, subject: string): void {
-    this.#appendAudit({ time: this.nowIso(), user, keyFingerprint: fingerprint, kind, subject, sha256: null, requestId: null });
+  /**
+   * Runs `fn` after every earlier call for the same `gate` (a grant) has finished.
+   * Threat: concurrent wrong guesses each passing the throttle check before any is counted.
+   */
+  async serialized<T>(gate: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#gates.get(gate) ?? Promise.resolve();
+    let release = (): void => {};
+    const mine = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const tail = previous.then(() => mine);
+    this.#gates.set(gate, tail);
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.#gates.get(gate) === tail) this.#gates.delete(gate);
+    }
   }
 }
