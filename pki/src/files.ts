@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { BoundedReadError, readFileBounded } from '@signet/protocol';
 import { PkiError } from './errors.ts';
 
 /** Private keys: owner read/write only. */
@@ -30,21 +31,17 @@ export function makeDir(dir: string): void {
   }
 }
 
-/** Reads a text file of at most `maxBytes`; undefined when it does not exist. */
+/** Reads a regular text file of at most `maxBytes` (the shared bounded reader); undefined when it does not exist. */
 export function readText(file: string, maxBytes: number): string | undefined {
-  let data: Buffer;
   try {
-    const size = fs.statSync(file).size;
-    if (size > maxBytes) {
-      throw new PkiError('PKI_IO', `${file} is larger than ${maxBytes} bytes`);
-    }
-    data = fs.readFileSync(file);
+    return readFileBounded(file, maxBytes).data.toString('utf8');
   } catch (err) {
-    if (err instanceof PkiError) throw err;
+    if (err instanceof BoundedReadError) {
+      throw new PkiError('PKI_IO', err.reason === 'too-large' ? `${file} is larger than ${maxBytes} bytes` : `cannot read ${file}: ${err.message}`);
+    }
     if (errno(err) === 'ENOENT') return undefined;
     throw new PkiError('PKI_IO', `cannot read ${file}: ${errno(err) ?? 'error'}`, { cause: err });
   }
-  return data.toString('utf8');
 }
 
 /**

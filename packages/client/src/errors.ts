@@ -17,6 +17,7 @@ import { SignetError } from '@signet/protocol';
  * - PASSPHRASE_UNAVAILABLE: no --passphrase-file and no terminal to ask on.
  * - OUTPUT_CONFLICT: an output path would overwrite an input.
  * - INPUT_TOO_LARGE: data to sign exceeds limits.maxDataBytes.
+ * - INPUT_CHANGED: the file to sign changed while it was read (or yields another size than it reports).
  */
 export type ClientErrorCode =
   | 'USAGE'
@@ -31,7 +32,8 @@ export type ClientErrorCode =
   | 'SIGNATURE_INVALID'
   | 'PASSPHRASE_UNAVAILABLE'
   | 'OUTPUT_CONFLICT'
-  | 'INPUT_TOO_LARGE';
+  | 'INPUT_TOO_LARGE'
+  | 'INPUT_CHANGED';
 
 export class ClientError extends SignetError<ClientErrorCode> {}
 

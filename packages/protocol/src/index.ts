@@ -2,6 +2,7 @@ export { SignetError, isSignetError } from './errors.ts';
 export { ROLE_ARC, ROLE_OIDS, ROLES, rolesOf, roleOf, requireRole, CertRoleError } from './roles.ts';
 export type { Role, RoleErrorCode } from './roles.ts';
 export { ProtocolError } from './protocol-error.ts';
+export { readFileBounded, BoundedReadError } from './bounded-read.ts';
 export type { ProtocolErrorCode } from './protocol-error.ts';
 export { Control, MAX_LINK_MESSAGE, LINK_CHUNK, SUBPROTOCOL } from './link/control.ts';
 export { WsDuplex } from './link/ws-duplex.ts';

@@ -41,6 +41,13 @@ describe('sign-data input', () => {
     expect(fs.existsSync(output)).toBe(false);
   });
 
+  it('refuses a file whose content is not its reported size (a /proc file reports 0 bytes) instead of signing empty data', async () => {
+    const output = path.join(dir, 'cpuinfo.asc');
+    const code = await codeOfAsync(signData(noSession, { input: '/proc/cpuinfo', output, armor: false, maxDataBytes: 1024 * 1024, retry }));
+    expect(code).toBe('INPUT_CHANGED');
+    expect(fs.existsSync(output)).toBe(false);
+  });
+
   it('refuses a character device such as /dev/zero', async () => {
     const output = path.join(dir, 'zero.asc');
     const code = await codeOfAsync(signData(noSession, { input: '/dev/zero', output, armor: false, maxDataBytes: 1024, retry }));

@@ -1,4 +1,4 @@
-import { openSync, fstatSync, readSync, closeSync, constants } from 'node:fs';
+import { BoundedReadError, readFileBounded } from '@signet/protocol';
 import * as openpgp from 'openpgp';
 import { ClientError } from '../errors.ts';
 import { verifyDetachedSignature } from '../openpgp/verify.ts';
@@ -29,25 +29,19 @@ export async function signData(keeper: SessionKeeper, opts: SignDataOptions): Pr
   writeFileAtomic(opts.output, out);
 }
 
+/**
+ * The file to sign, whole, as it is: a regular file of at most `max` bytes (the shared
+ * bounded reader). Threat: a FIFO, a device or a /proc file reports a size unrelated to
+ * what it yields, and a file changed under us is cut short: either would sign other data
+ * than the file's content as if it were it.
+ */
 function readBounded(file: string, max: number): Buffer {
-  // O_NONBLOCK: opening a FIFO for reading must not wait for a writer (no effect on regular files).
-  const fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
-    const st = fstatSync(fd);
-    // Threat: a FIFO or device reports size 0 (or a size unrelated to what it yields), so the
-    // bounded read below would sign empty or partial data as if it were the file's content.
-    if (!st.isFile()) throw new ClientError('USAGE', `${file} is not a regular file; sign-data signs regular files only`);
-    const size = st.size;
-    if (size > max) throw new ClientError('INPUT_TOO_LARGE', `${file} is ${size} bytes; limits.maxDataBytes is ${max}`);
-    const buf = Buffer.alloc(size);
-    let off = 0;
-    while (off < size) {
-      const n = readSync(fd, buf, off, size - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return buf.subarray(0, off);
-  } finally {
-    closeSync(fd);
+    return readFileBounded(file, max).data;
+  } catch (err) {
+    if (!(err instanceof BoundedReadError)) throw err;
+    if (err.reason === 'not-regular') throw new ClientError('USAGE', `${file} is not a regular file; sign-data signs regular files only`);
+    if (err.reason === 'too-large') throw new ClientError('INPUT_TOO_LARGE', `${file} is ${err.size} bytes; limits.maxDataBytes is ${max}`);
+    throw new ClientError('INPUT_CHANGED', `${file} changed while it was read (or is not a plain file: its size said ${err.size} bytes); sign it when nothing writes it`);
   }
 }
