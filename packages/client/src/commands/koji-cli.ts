@@ -21,7 +21,7 @@ import { executePlan, summarize } from './sign-tag.ts';
 import type { KojiRpmResult } from './sign-tag.ts';
 import { missingFromPlan } from './check-tag.ts';
 import { completeBuilds, moveBuilds, pendingMoves } from '../koji/move.ts';
-import { KojiSignError } from '../koji/sign-errors.ts';
+import { idOf, struct } from '../koji/hub-answer.ts';
 import type { MoveResult } from '../koji/move.ts';
 import { KojiReporter } from './koji-report.ts';
 import type { KojiRunReport } from './koji-report.ts';
@@ -90,9 +90,7 @@ export async function openKoji(profile: KojiProfile, limits: Pick<ClientConfig['
 async function requireTag(ctx: KojiContext, tag: string): Promise<number> {
   const info = await ctx.session.call('getTag', [tag], { strict: false });
   if (info === null) throw new ClientError('USAGE', `--move-to: the hub has no tag ${tag}`);
-  const id = (info as Record<string, unknown>)['id'];
-  if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw new KojiSignError('KOJI_HUB_ANSWER', `unexpected hub answer: getTag ${tag} has no id`);
-  return id;
+  return idOf(struct(info, `getTag ${tag}`), 'id', `getTag ${tag}`);
 }
 
 async function sigkeyFor(config: ClientConfig, keyName: string): Promise<string> {
@@ -134,7 +132,10 @@ export async function runKojiCommand(command: 'sign-tag' | 'sign-build' | 'check
         : await listTagRpms(ctx.session, { tag: args[0] as string, latest: v.all !== true, inherit: v.inherit === true, arches });
     const plan = await planRpms(ctx, rpms, sigkey);
     if (command === 'check-tag') return reportCheck(plan, sigkey, v.json === true, io);
-    return await sign(ctx, plan, sigkey, jobs, v, config, io, command === 'sign-build' ? args.join(' ') : (args[0] as string), moveToId);
+    // The bar's label: the tag, or the builds (the first and how many more, so the counts fit).
+    const label = command === 'sign-build' ? (args.length === 1 ? (args[0] as string) : `${args[0]} +${args.length - 1}`) : (args[0] as string);
+    const move = moveToId === undefined || moveTo === undefined ? undefined : { from: args[0] as string, to: moveTo, toId: moveToId };
+    return await sign(ctx, plan, sigkey, jobs, v, config, io, label, move);
   } catch (err) {
     const code = isSignetError(err) ? err.code : 'INTERNAL';
     io.stderr.write(`signet: ${code}: ${(err as Error).message}\n`);
@@ -156,8 +157,8 @@ function reportCheck(plan: readonly PlannedRpm[], sigkey: string, json: boolean,
   return missing.length > 0 ? 1 : 0;
 }
 
-/** Signs the plan; `label` names the run on the progress bar (the tag, which `--move-to` moves from, or the builds). */
-async function sign(ctx: KojiContext, plan: readonly PlannedRpm[], sigkey: string, jobs: number, v: KojiCliValues, config: ClientConfig, io: KojiCliIo, label: string, moveToId?: number): Promise<number> {
+/** Signs the plan; `label` names the run on the progress bar; `move`: --move-to's tags (sign-tag only). */
+async function sign(ctx: KojiContext, plan: readonly PlannedRpm[], sigkey: string, jobs: number, v: KojiCliValues, config: ClientConfig, io: KojiCliIo, label: string, move?: { from: string; to: string; toId: number }): Promise<number> {
   const dryRun = v['dry-run'] === true;
   const counts = planCounts(plan);
   let keeper: SessionKeeper | undefined;
@@ -191,13 +192,12 @@ async function sign(ctx: KojiContext, plan: readonly PlannedRpm[], sigkey: strin
   }
   // --move-to: builds whose every rpm is done move on; none after Ctrl-C (a rerun moves them).
   let moves: MoveResult[] = [];
-  const moveTo = v['move-to'];
-  if (moveTo !== undefined && moveToId !== undefined && !stop) {
+  if (move !== undefined && !stop) {
     const done = new Set(results.filter((r) => r.ok).map((r) => r.id));
     const ready = completeBuilds(plan, done);
     // A move requested by an earlier run and not yet carried out is not asked for twice.
-    const pending = ready.length === 0 ? new Map<number, number>() : await pendingMoves(ctx.session, moveToId);
-    moves = await moveBuilds(ctx.session, ready, label, moveTo, dryRun, (m) => out.move(m), pending);
+    const pending = ready.length === 0 ? new Map<number, number>() : await pendingMoves(ctx.session, move.toId);
+    moves = await moveBuilds(ctx.session, ready, move.from, move.to, dryRun, (m) => out.move(m), pending);
   }
   const moveFailures = moves.filter((m) => !m.ok).length;
   const summary: KojiRunReport = {
@@ -205,7 +205,7 @@ async function sign(ctx: KojiContext, plan: readonly PlannedRpm[], sigkey: strin
     sigkey,
     interrupted: stop,
     notStarted: plan.length - results.length,
-    ...(moveTo === undefined ? {} : { movedTo: moveTo, moved: moves.length - moveFailures, moveFailed: moveFailures }),
+    ...(move === undefined ? {} : { movedTo: move.to, moved: moves.length - moveFailures, moveFailed: moveFailures }),
   };
   out.summary(summary);
   return summary.failed > 0 || summary.notStarted > 0 || moveFailures > 0 ? 1 : 0;

@@ -5,7 +5,7 @@ import { planTag } from '../koji/plan.ts';
 import type { PlannedRpm } from '../koji/plan.ts';
 import { parseSigRows, parseTaggedRpms, signedRelPath } from '../koji/tagged.ts';
 import type { RpmSigRow, TaggedRpm } from '../koji/tagged.ts';
-import { KojiSignError } from '../koji/sign-errors.ts';
+import { idOf, struct } from '../koji/hub-answer.ts';
 import type { KojiValue } from '../koji/values.ts';
 
 /**
@@ -46,13 +46,9 @@ export async function listBuildRpms(session: KojiSession, builds: readonly strin
   return out;
 }
 
-/** The id of a `getBuild` answer. Threat: a hub answer of another shape (null, a list, a string id) passed on as a build id. */
+/** The id of a `getBuild` answer. */
 function buildIdOf(b: KojiValue, nvr: string): number {
-  const isStruct = typeof b === 'object' && b !== null && !Array.isArray(b) && !(b instanceof Date) && !Buffer.isBuffer(b);
-  if (!isStruct) throw new KojiSignError('KOJI_HUB_ANSWER', `unexpected hub answer: getBuild ${nvr} is not a struct`);
-  const id = (b as Record<string, KojiValue>)['id'];
-  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) throw new KojiSignError('KOJI_HUB_ANSWER', `unexpected hub answer: getBuild ${nvr}.id is not an id`);
-  return id;
+  return idOf(struct(b, `getBuild ${nvr}`), 'id', `getBuild ${nvr}`);
 }
 
 /** `queryRPMSigs(rpm_id, sigkey)` for each rpm, in multiCall batches. */

@@ -2,7 +2,7 @@ import { isSignetError } from '@signet/protocol';
 import type { PlannedRpm } from './plan.ts';
 import { nvr } from './tagged.ts';
 import type { KojiSession } from './session.ts';
-import { KojiSignError } from './sign-errors.ts';
+import { badAnswer, struct } from './hub-answer.ts';
 import type { KojiValue } from './values.ts';
 
 /**
@@ -42,14 +42,11 @@ const UNFINISHED = [0, 1, 4];
  * the request is `[tag_id, build_id, force, fromtag_id]`), mapped to that task's id. Pure.
  */
 export function parsePendingMoves(value: KojiValue, toTagId: number): Map<number, number> {
-  const bad = (what: string): never => {
-    throw new KojiSignError('KOJI_HUB_ANSWER', `unexpected hub answer: listTasks ${what}`);
-  };
+  const bad = (what: string): never => badAnswer(`listTasks ${what}`);
   if (!Array.isArray(value)) bad('did not return a list');
   const pending = new Map<number, number>();
   for (const t of value as KojiValue[]) {
-    if (typeof t !== 'object' || t === null || Array.isArray(t) || t instanceof Date || Buffer.isBuffer(t)) return bad('row is not a struct');
-    const row = t as Record<string, KojiValue>;
+    const row = struct(t, 'listTasks row');
     const id = row['id'];
     const request = row['request'];
     if (typeof id !== 'number' || !Number.isSafeInteger(id)) return bad('row has no task id');

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { KojiValue } from './values.ts';
-import { KojiSignError } from './sign-errors.ts';
+import { badAnswer, idOf, struct } from './hub-answer.ts';
 
 /**
  * Rows of `listTaggedRPMS` / `queryRPMSigs`, parsed and bounded before use (the hub's
@@ -36,22 +36,9 @@ export interface RpmSigRow {
 /** A path segment from the hub: no separators, no dot-segments (Threat: a hostile hub steering reads out of topdir). */
 const SEGMENT = /^(?!\.\.?$)[A-Za-z0-9._+~^-]{1,255}$/;
 
-function bad(what: string): never {
-  throw new KojiSignError('KOJI_HUB_ANSWER', `unexpected hub answer: ${what}`);
-}
-
-function struct(v: KojiValue | undefined, what: string): Record<string, KojiValue> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Date || Buffer.isBuffer(v)) bad(`${what} is not a struct`);
-  return v as Record<string, KojiValue>;
-}
-function int(s: Record<string, KojiValue>, key: string, what: string): number {
-  const v = s[key];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) bad(`${what}.${key} is not an id`);
-  return v;
-}
 function seg(s: Record<string, KojiValue>, key: string, what: string): string {
   const v = s[key];
-  if (typeof v !== 'string' || !SEGMENT.test(v)) bad(`${what}.${key} is not a file name segment`);
+  if (typeof v !== 'string' || !SEGMENT.test(v)) badAnswer(`${what}.${key} is not a file name segment`);
   return v;
 }
 
@@ -60,11 +47,11 @@ export const nvr = (b: Pick<BuildNames, 'name' | 'version' | 'release'>): string
 
 /** Parses `listTaggedRPMS(tag)` → `[rpms, builds]`, joining each rpm to its build. */
 export function parseTaggedRpms(value: KojiValue): TaggedRpm[] {
-  if (!Array.isArray(value) || value.length !== 2 || !Array.isArray(value[0]) || !Array.isArray(value[1])) bad('listTaggedRPMS did not return [rpms, builds]');
+  if (!Array.isArray(value) || value.length !== 2 || !Array.isArray(value[0]) || !Array.isArray(value[1])) badAnswer('listTaggedRPMS did not return [rpms, builds]');
   const builds = new Map<number, BuildNames>();
   for (const b of value[1] as KojiValue[]) {
     const s = struct(b, 'build');
-    const id = int(s, 'build_id' in s ? 'build_id' : 'id', 'build');
+    const id = idOf(s, 'build_id' in s ? 'build_id' : 'id', 'build');
     const vol = s['volume_name'];
     builds.set(id, { id, name: seg(s, 'name', 'build'), version: seg(s, 'version', 'build'), release: seg(s, 'release', 'build'), volumeName: typeof vol === 'string' && vol !== 'DEFAULT' && SEGMENT.test(vol) ? vol : undefined });
   }
@@ -72,13 +59,13 @@ export function parseTaggedRpms(value: KojiValue): TaggedRpm[] {
   const out: TaggedRpm[] = [];
   for (const r of value[0] as KojiValue[]) {
     const s = struct(r, 'rpm');
-    const id = int(s, 'id', 'rpm');
+    const id = idOf(s, 'id', 'rpm');
     if (seen.has(id)) continue; // rows repeat per sigkey with rpmsigs=True
     seen.add(id);
-    const buildId = int(s, 'build_id', 'rpm');
-    const build = builds.get(buildId) ?? bad(`rpm ${id} belongs to build ${buildId}, which the hub did not list`);
+    const buildId = idOf(s, 'build_id', 'rpm');
+    const build = builds.get(buildId) ?? badAnswer(`rpm ${id} belongs to build ${buildId}, which the hub did not list`);
     const payloadhash = s['payloadhash'];
-    if (typeof payloadhash !== 'string' || !/^[0-9a-f]{32}$/.test(payloadhash)) bad(`rpm ${id} has no 32-hex payloadhash (sigmd5)`);
+    if (typeof payloadhash !== 'string' || !/^[0-9a-f]{32}$/.test(payloadhash)) badAnswer(`rpm ${id} has no 32-hex payloadhash (sigmd5)`);
     out.push({ id, buildId, name: seg(s, 'name', 'rpm'), version: seg(s, 'version', 'rpm'), release: seg(s, 'release', 'rpm'), arch: seg(s, 'arch', 'rpm'), payloadhash, build });
   }
   return out;
@@ -86,14 +73,14 @@ export function parseTaggedRpms(value: KojiValue): TaggedRpm[] {
 
 /** Parses `queryRPMSigs(...)` rows. */
 export function parseSigRows(value: KojiValue): RpmSigRow[] {
-  if (!Array.isArray(value)) bad('queryRPMSigs did not return a list');
+  if (!Array.isArray(value)) badAnswer('queryRPMSigs did not return a list');
   return value.map((v) => {
     const s = struct(v, 'rpmsig');
     const sigkey = s['sigkey'];
     const sighash = s['sighash'];
-    if (typeof sigkey !== 'string' || !/^[0-9a-f]{0,8}$/.test(sigkey)) bad('rpmsig.sigkey is not 0–8 lowercase hex digits');
-    if (typeof sighash !== 'string' || sighash.length > 128) bad('rpmsig.sighash is not a short string');
-    return { rpmId: int(s, 'rpm_id', 'rpmsig'), sigkey, sighash };
+    if (typeof sigkey !== 'string' || !/^[0-9a-f]{0,8}$/.test(sigkey)) badAnswer('rpmsig.sigkey is not 0–8 lowercase hex digits');
+    if (typeof sighash !== 'string' || sighash.length > 128) badAnswer('rpmsig.sighash is not a short string');
+    return { rpmId: idOf(s, 'rpm_id', 'rpmsig'), sigkey, sighash };
   });
 }
 
