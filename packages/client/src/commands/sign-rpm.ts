@@ -66,7 +66,7 @@ export async function signRpms(keeper: SessionKeeper, opts: SignRpmOptions): Pro
 async function signOne(keeper: SessionKeeper, file: string, dest: string | undefined, opts: SignRpmOptions): Promise<SignRpmResult> {
   // One open per package: a small package is read whole and checked from memory (its
   // signed copy is then written from those bytes); a large one is streamed.
-  const loaded = await loadPackage(file, {
+  const { layout, bytes, mode } = await loadPackage(file, {
     limits: { mainMaxBytes: opts.maxHeaderBytes },
     // The holder of the file is the only party who can see a damaged payload: check it now
     // (the header's own digests are checked either way).
@@ -75,7 +75,9 @@ async function signOne(keeper: SessionKeeper, file: string, dest: string | undef
     // refused before the payload is checked.
     checkHead: (layout) => requireHeaderOnlySignable(packageInfo(layout.mainHeader)),
   });
-  const { layout } = loaded;
+  // Only a new output is written from the checked bytes; in place they are not kept while
+  // the request is out (up to 512 KiB per package in flight).
+  const contents = dest === undefined || bytes === undefined ? undefined : { bytes, mode };
   const signed = await signPackageHead(keeper, layout, opts.retry, (err, attempt) => opts.onRetry?.(file, err, attempt));
   const written = await writeSignedPackage({
     src: file,
@@ -83,7 +85,7 @@ async function signOne(keeper: SessionKeeper, file: string, dest: string | undef
     layout,
     newSignatureRegion: signed.region,
     sameSize: signed.sameSize,
-    contents: loaded.bytes === undefined ? undefined : { bytes: loaded.bytes, mode: loaded.mode },
+    contents,
   });
   return { ok: true, file, output: written.path, nevra: signed.nevra, keyId: signed.keyId, method: written.method, attempts: signed.attempts };
 }

@@ -129,8 +129,8 @@ function get(src: HeaderSource, url: URL, range: [number, number] | undefined, e
   return getOnce(src, url, range, enough, max, method).catch((err: unknown) => {
     // A kept-alive connection the server closed while it sat idle (nginx sends no timeout
     // hint) fails its next request at once: that request never reached the server, so it
-    // is sent again, once, on a new connection.
-    if (err instanceof StaleConnectionError) return getOnce(src, url, range, enough, max, method);
+    // is sent again, once, on a new connection (not another idle one from the pool).
+    if (err instanceof StaleConnectionError) return getOnce({ ...src, agent: undefined }, url, range, enough, max, method);
     throw err;
   });
 }
@@ -241,7 +241,7 @@ export async function fetchRpmHead(src: HeaderSource, rel: string, sigmd5: strin
 
 /** Whether `rel` exists: a stat under a readable topdir, else a HEAD request on topurl. */
 export async function fileExists(src: HeaderSource, rel: string): Promise<boolean> {
-  if (src.topdir !== undefined && (await isDirectory(src.topdir))) {
+  if (src.topdir !== undefined && (await topdirMounted(src.topdir))) {
     const file = path.join(src.topdir, ...rel.split('/'));
     try {
       return (await fs.promises.stat(file)).isFile();
@@ -261,10 +261,21 @@ export async function fileExists(src: HeaderSource, rel: string): Promise<boolea
   throw unavailable(rel, `HTTP ${got.status} on HEAD`);
 }
 
-async function isDirectory(dir: string): Promise<boolean> {
-  try {
-    return (await fs.promises.stat(dir)).isDirectory();
-  } catch {
-    return false;
-  }
+/**
+ * Whether `topdir` is a directory, looked at once per directory name for a few seconds
+ * rather than once per rpm of a plan (a mount appearing or going away is seen soon after).
+ */
+const topdirSeen = new Map<string, { at: number; mounted: Promise<boolean> }>();
+const TOPDIR_RECHECK_MS = 5000;
+
+function topdirMounted(dir: string): Promise<boolean> {
+  const now = Date.now();
+  const seen = topdirSeen.get(dir);
+  if (seen !== undefined && now - seen.at < TOPDIR_RECHECK_MS) return seen.mounted;
+  const mounted = fs.promises.stat(dir).then(
+    (st) => st.isDirectory(),
+    () => false,
+  );
+  topdirSeen.set(dir, { at: now, mounted });
+  return mounted;
 }

@@ -6,7 +6,6 @@ import path from 'node:path';
 import { RpmError } from '../errors.ts';
 import type { PackageLayout } from '../locate.ts';
 
-/** Re-labels an error with the file it concerns: RpmErrors keep their code, others become RPM_IO. */
 /**
  * Flags to open a package for reading: O_NONBLOCK so that opening a FIFO does not wait for
  * a writer (the caller then refuses anything that is not a regular file; on a regular
@@ -14,6 +13,7 @@ import type { PackageLayout } from '../locate.ts';
  */
 export const READ_PACKAGE_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 
+/** Re-labels an error with the file it concerns: RpmErrors keep their code, others become RPM_IO. */
 export function withFile(file: string, err: unknown): RpmError {
   if (err instanceof RpmError) {
     if (err.message.startsWith(`${file}: `)) return err;
