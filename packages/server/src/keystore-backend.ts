@@ -56,7 +56,14 @@ export function keyStoreBackend(store: KeyStore, serverName: string): Backend {
     publicKey: (name) => ({ info: toWire(store.getKey(name)), armored: store.publicKeyArmored(name) }),
     async unlock(key, user, passphrase): Promise<UnlockedKey> {
       const signer = await store.unlock(key, user, passphrase);
-      return { info: toWire(store.getKey(key)), sign: (data) => signer.sign(data), dispose: () => signer.dispose() };
+      let info: WireKeyInfo;
+      try {
+        info = toWire(store.getKey(key));
+      } catch (err) {
+        signer.dispose(); // the key went away meanwhile: it leaves memory now, not at session end
+        throw err;
+      }
+      return { info, sign: (data) => signer.sign(data), dispose: () => signer.dispose() };
     },
     changePassphrase: (key, user, passphrase, newPassphrase) => store.changePassphrase(key, user, passphrase, newPassphrase),
     recordSignature: auditBatcher((entry) => store.checkAudit(entry), (rows) => void store.recordAudits(rows)),

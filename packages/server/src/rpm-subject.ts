@@ -17,9 +17,9 @@ export function describeRpmHeader(bytes: Buffer, maxBytes: number): string {
     const why = err instanceof RpmError ? `${err.code}: ${err.message}` : 'unparseable';
     throw new ServerError('NOT_AN_RPM_HEADER', `the data is not an RPM main header (${why})`, { cause: err });
   }
-  // Threat: a client-chosen name that the audit log refuses (too long, control or non-ASCII
-  // bytes) would fail the whole group-commit batch, and so other users' signatures, after
-  // this one was made. Refused here, before anything is signed; the name is not echoed.
+  // Threat: a client-chosen name the audit log refuses (too long, control or non-ASCII
+  // bytes): a signature would be made that cannot be recorded. Refused here, before
+  // anything is signed; the name is not echoed.
   if (!AUDIT_SUBJECT_PATTERN.test(nevra)) {
     throw new ServerError(
       'NOT_AN_RPM_HEADER',

@@ -102,7 +102,12 @@ export async function openGrant(ctx: StoreContext, keyName: string, userName: st
       const locked = failures >= ctx.limits.lockoutAfter ? '; the grant is now locked until an administrator runs admin user unlock' : '';
       throw new KeyStoreError('BAD_PASSPHRASE', `the access passphrase does not open '${userName}''s grant for key '${keyName}' (wrong passphrase, or the grant row was altered)${locked}`);
     }
-    ctx.conn.prepare('DELETE FROM unlock_limits WHERE key_ref = ? AND user_ref = ?').run(row.keyRef, row.userRef);
+    try {
+      ctx.conn.prepare('DELETE FROM unlock_limits WHERE key_ref = ? AND user_ref = ?').run(row.keyRef, row.userRef);
+    } catch (err) {
+      zero(keyPass); // not handed to the caller, so wiped here
+      throw err;
+    }
     return { row, keyPass };
   });
 }

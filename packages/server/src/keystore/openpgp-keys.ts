@@ -132,7 +132,8 @@ export async function describeKey(key: openpgp.PrivateKey, signer: Signer): Prom
 }
 
 /** A key passphrase (random bytes, KEY_PASSPHRASE_BYTES) as the text sealKey and unsealKey take: base64. */
-export const keyPassText = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
+// A view, not a copy: a copy would leave the secret in Node's shared buffer pool, unwiped.
+export const keyPassText = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 
 export async function sealKey(key: openpgp.PrivateKey, passphrase: string): Promise<{ secretArmored: string; publicArmored: string }> {
   const sealed = await openpgp.encryptKey({ privateKey: key, passphrase });
