@@ -4,7 +4,7 @@ import { oidToDerBytes } from './oid.ts';
  * A small DER writer (X.690), enough for a CRL: forge has no CRL support and cannot encode
  * our large role OIDs, so the few structures we need are built here on Buffers. Writers
  * take values already checked by their callers. Reading DER uses the bounded reader of
- * @signet/protocol (readDer, readDerChildren).
+ * @signet/protocol (readDerWhole, readDerChildren).
  */
 
 const TAG = {
