@@ -181,12 +181,14 @@ describe('signet sign-tag and check-tag against a Koji hub', () => {
     const q = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
     const cmd = [process.execPath, BIN.client, '--config', cluster.dep.clientConfig, 'sign-build', nvr, '--key', 'demo', '--koji', 'testhub', '--koji-config', kojiConf, '--passphrase-file', cluster.dep.passphraseFile].map(q).join(' ');
     // Asynchronous: the hub answers from this very process.
-    const tty = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    requireTools('script');
+    const tty = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
       const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
       child.on('exit', (status) => resolve({ status, stdout, stderr }));
     });
     expect(tty.status, tty.stdout + tty.stderr).toBe(0);

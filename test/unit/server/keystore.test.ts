@@ -5,19 +5,11 @@ import { DatabaseSync } from 'node:sqlite';
 import * as openpgp from 'openpgp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KeyStore, KeyStoreError, SCHEMA_VERSION } from '../../../packages/server/src/keystore/index.ts';
-import { auditRows, gpgVerify, openpgpVerify, readInterop, recordAudit, removeDir, tempDir } from './helpers.ts';
+import { auditRows, expectCode, gpgVerify, openpgpVerify, readInterop, recordAudit, removeDir, tempDir } from './helpers.ts';
 
 const ALICE_PW = 'alice access passphrase';
 const BOB_PW = 'bob access passphrase';
 const DATA = Buffer.from('stand-in for an RPM main header');
-
-async function expectCode(promise: Promise<unknown> | (() => unknown), code: string): Promise<void> {
-  const p = typeof promise === 'function' ? (async () => promise())() : promise;
-  await expect(p).rejects.toSatisfy((err: unknown) => {
-    if (err instanceof KeyStoreError && err.code === code) return true;
-    throw new Error(`expected KeyStoreError ${code}, got ${String((err as { code?: string }).code)}: ${String(err)}`);
-  });
-}
 
 async function armoredSecret(options: Omit<openpgp.KeyOptions, 'userIDs' | 'format'>): Promise<string> {
   const { privateKey } = await openpgp.generateKey({ userIDs: [{ name: 'Import Test' }], format: 'armored', ...options });
