@@ -30,7 +30,7 @@ export { checkHeaderDigests, PayloadVerifier } from './digests.ts';
 export type { DigestReport } from './digests.ts';
 
 export { inspectSignaturePacket, checkSignaturePacket, signatureTagFor } from './signature-packet.ts';
-export { parseV4Signature, readSubpackets, readPacketHeader, MAX_SIGNATURE_PACKET_BYTES } from './openpgp-packet.ts';
+export { parseV4Signature, readSubpackets, readPacketHeader, v4HashTrailer, MAX_SIGNATURE_PACKET_BYTES } from './openpgp-packet.ts';
 export type { V4Signature, Subpacket } from './openpgp-packet.ts';
 export type { SignaturePacketInfo } from './signature-packet.ts';
 export { buildSignatureHeader } from './sign-header.ts';

@@ -122,3 +122,13 @@ export function parseV4Signature(packet: Buffer): V4Signature {
     signatureTail: body.subarray(unhashedEnd),
   };
 }
+
+/**
+ * The trailer a v4 signature hashes after the data and its hashed part (RFC 4880 §5.2.4):
+ * 0x04 0xFF ‖ u32(length of the hashed part). One definition for the signer and the verifier.
+ */
+export function v4HashTrailer(hashedLength: number): Buffer {
+  const trailer = Buffer.from([4, 0xff, 0, 0, 0, 0]);
+  trailer.writeUInt32BE(hashedLength, 2);
+  return trailer;
+}

@@ -50,6 +50,7 @@ describe('@signet/rpm public surface', () => {
         'resolveLimits',
         'signatureTagFor',
         'signaturePadding',
+        'v4HashTrailer',
         'verifyPackageDigests',
         'writeSignedPackage',
       ].sort(),

@@ -1,4 +1,5 @@
 import { createHash, createVerify, verify as cryptoVerify } from 'node:crypto';
+import { v4HashTrailer } from '@signet/rpm';
 import { ClientError } from '../errors.ts';
 import type { SignatureFacts } from './inspect.ts';
 import type { NativePublicKey } from './native-key.ts';
@@ -49,8 +50,7 @@ function padded(value: Buffer, size: number, what: string): Buffer {
 export function checkNativeSignature(facts: SignatureFacts, data: Buffer, key: NativePublicKey, now: Date): Date {
   if (facts.pubkeyAlgorithm !== key.pubkeyAlgorithm) fail(`the packet's algorithm ${facts.pubkeyAlgorithm} is not the key's ${key.pubkeyAlgorithm}`);
   const hashName = HASHES.get(facts.hashAlgorithm) ?? fail(`hash algorithm ${facts.hashAlgorithm} refused (SHA-256, SHA-384 or SHA-512 only)`);
-  const trailer = Buffer.from([4, 0xff, 0, 0, 0, 0]);
-  trailer.writeUInt32BE(facts.hashedPart.length, 2);
+  const trailer = v4HashTrailer(facts.hashedPart.length);
   const digest = createHash(hashName).update(data).update(facts.hashedPart).update(trailer).digest();
 
   const tail = facts.signatureTail;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { v4HashTrailer } from '@signet/rpm';
 
 /**
  * Builds a v4 OpenPGP signature packet (RFC 4880 §5.2.3, RFC 9580 §5.2.3) of type 0x00
@@ -84,9 +85,7 @@ export function hashedPart(spec: SignatureSpec): Buffer {
 
 /** data ‖ hashed ‖ 0x04 0xFF ‖ u32(len(hashed)) (RFC 4880 §5.2.4). */
 export function signatureHashInput(data: Uint8Array, hashed: Buffer): Buffer {
-  const trailer = Buffer.from([4, 0xff, 0, 0, 0, 0]);
-  trailer.writeUInt32BE(hashed.length, 2);
-  return Buffer.concat([data, hashed, trailer]);
+  return Buffer.concat([data, hashed, v4HashTrailer(hashed.length)]);
 }
 
 /** RFC 4880 §3.2 MPI: bit count, then the value without leading zero bytes. */
