@@ -7,7 +7,8 @@ import { SignetError } from '@signet/protocol';
  *   damaged; nothing is signed.
  * - KOJI_HEADER_UNAVAILABLE: the package's header could not be read from `topdir` nor
  *   fetched from `topurl` (missing file, HTTP error, truncated file).
- * - KOJI_HUB_ANSWER: the hub answered a listing call with rows of an unexpected shape.
+ * - KOJI_HUB_ANSWER: the hub answered a listing call with rows of an unexpected shape, or
+ *   getTag, getBuild or listTasks with an answer of one.
  */
 export type KojiSignErrorCode = 'KOJI_HEADER_MISMATCH' | 'KOJI_HEADER_UNAVAILABLE' | 'KOJI_HUB_ANSWER';
 
